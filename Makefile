@@ -1,0 +1,73 @@
+# yarasnoop: make | make test | make bench | make V=1 | make SANITIZE=1
+OUTPUT  ?= build
+CC      ?= cc
+CLANG   ?= clang
+BPFTOOL ?= bpftool
+PREFIX  ?= /usr/local
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+ifeq ($(SANITIZE),1)
+OUTPUT  := $(OUTPUT)/san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
+
+PKGS    := yara uuid
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+	   -D_GNU_SOURCE -Iinclude -Iuser -I$(OUTPUT) $(SANFLAGS) \
+	   $(shell pkg-config --cflags $(PKGS))
+LDFLAGS += $(SANFLAGS)
+LDLIBS  += $(shell pkg-config --libs $(PKGS))
+
+# user-space modules shared by the tool and its unit tests
+CORE    := mem util rules streams scan output stats
+CORE_OBJ := $(patsubst %,$(OUTPUT)/%.o,$(CORE))
+APP_OBJ := $(OUTPUT)/replay.o $(OUTPUT)/main.o
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRC))
+
+.PHONY: all test unit bench clean install demo
+all: $(OUTPUT)/yarasnoop
+
+$(OUTPUT) $(OUTPUT)/tests:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/%.o: user/%.c $(wildcard user/*.h include/*.h) | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUTPUT)/yarasnoop: $(CORE_OBJ) $(APP_OBJ)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUTPUT)/tests/%: tests/unit/%.c $(CORE_OBJ) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(CORE_OBJ) $(LDLIBS) -lcmocka -o $@
+
+unit: $(UNIT_BIN)
+
+test: $(OUTPUT)/yarasnoop $(UNIT_BIN)
+	$(Q)OUTPUT=$(OUTPUT) tests/run.sh
+
+bench: $(OUTPUT)/yarasnoop
+	$(Q)OUTPUT=$(OUTPUT) scripts/bench.sh
+
+install: $(OUTPUT)/yarasnoop
+	install -D -m 0755 $(OUTPUT)/yarasnoop $(DESTDIR)$(PREFIX)/bin/yarasnoop
+	install -d $(DESTDIR)$(PREFIX)/share/yarasnoop/rules
+	install -m 0644 rules/*.yar $(DESTDIR)$(PREFIX)/share/yarasnoop/rules/
+
+clean:
+	rm -rf build
+
+.PHONY: demo
+demo: $(OUTPUT)/yarasnoop
+	$(Q)$(OUTPUT)/yarasnoop replay -i tests/data/test_input1.log tests/data/test_input2.log tests/data/demo_session.log

@@ -1,0 +1,25 @@
+#!/bin/sh
+# Installs the Debian packages yarasnoop's build, tests and benchmarks need,
+# when they are missing. Non-interactive; needs root (or sudo) only when
+# something is missing.
+set -eu
+
+PKGS="make gcc pkg-config libc6-dev
+clang llvm libclang-rt-14-dev bpftool libbpf-dev libelf-dev zlib1g-dev
+libyara-dev yara uuid-dev
+libcmocka-dev python3 valgrind linux-perf procps util-linux coreutils"
+
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+echo "install-deps: installing$missing" >&2
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

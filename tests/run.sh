@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Runs every test and prints the totals. Unit tests (cmocka) and integration
+# tests all speak TAP; a suite that exits non-zero without a "not ok" line
+# counts as one failure.
+#   tests/run.sh [PATTERN]   only the suites whose name contains PATTERN
+set -u
+cd "$(dirname "$0")/.."
+OUTPUT=${OUTPUT:-build}
+export OUTPUT YARASNOOP="$PWD/$OUTPUT/yarasnoop" CMOCKA_MESSAGE_OUTPUT=TAP
+export YARASNOOP_RULES="$PWD/rules"
+pattern=${1:-}
+pass=0 fail=0 skip=0 suites=0 failed_suites=()
+
+run_suite() {
+	local name=$1; shift
+	local log rc p f s
+	[[ -n $pattern && $name != *"$pattern"* ]] && return
+	suites=$((suites + 1))
+	log=$(mktemp)
+	printf '== %s\n' "$name"
+	"$@" >"$log" 2>&1
+	rc=$?
+	# cmocka reports a skipped test as "not ok N # SKIP"
+	s=$(grep -cE '^(not )?ok .*# (SKIP|skip)' "$log")
+	p=$(grep -E '^ok ' "$log" | grep -cvE '# (SKIP|skip)')
+	f=$(grep -E '^not ok ' "$log" | grep -cvE '# (SKIP|skip)')
+	if [[ $rc -ne 0 && $f -eq 0 ]]; then f=1; echo "not ok - $name exited with status $rc" >>"$log"; fi
+	if [[ $f -ne 0 || ${VERBOSE:-0} == 1 ]]; then cat "$log"; else grep -E '^(not ok|ok .*# (SKIP|skip))' "$log"; fi
+	printf '   %d passed, %d failed, %d skipped\n' "$p" "$f" "$s"
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+	[[ $f -ne 0 ]] && failed_suites+=("$name")
+	rm -f "$log"
+}
+
+for t in "$OUTPUT"/tests/test_*; do
+	[[ -x $t ]] && run_suite "unit/$(basename "$t")" "$t"
+done
+for t in tests/integration/test_*; do
+	[[ -x $t ]] && run_suite "integration/$(basename "$t")" "$t"
+done
+
+echo "== TOTAL: $suites suites, $pass passed, $fail failed, $skip skipped"
+if [[ $fail -ne 0 ]]; then
+	echo "== FAILED: ${failed_suites[*]}"
+	exit 1
+fi

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: MIT
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "stats.h"
+
+void ys_stats_text(struct ys_buf *b, const struct ys_table *t, const char *title, bool live)
+{
+	const struct ys_stream *s;
+	unsigned idx = 0;
+	char uuid[37];
+
+	ys_buf_printf(b, "%s:\n", title);
+	ys_buf_printf(b, "Total streams cached: %zu\n", t->n);
+	ys_buf_printf(b, "Total contexts memory: %zu bytes\n", ys_table_memory(t));
+	if (live)
+		ys_buf_printf(b, "Streams evicted: %llu\n", (unsigned long long)t->evicted);
+	/* oldest first, so that stream numbers follow creation in replay */
+	for (s = t->lru.lru_prev; s != &t->lru; s = s->lru_prev, idx++) {
+		uuid_unparse_lower(s->uuid, uuid);
+		ys_buf_printf(b, "Stream %u: %s\n", s->input ? (unsigned)s->id : idx, uuid);
+		if (live) {
+			ys_buf_printf(b, "  - PID: %u\n  - Command: ", s->pid);
+			ys_buf_text_str(b, s->comm, strnlen(s->comm, YS_COMM_LEN));
+			ys_buf_printf(b, "\n  - FD: %d\n  - Path: ", s->fd);
+			ys_buf_text_str(b, s->path ? s->path : "", s->path ? strlen(s->path) : 0);
+			ys_buf_puts(b, "\n");
+		}
+		ys_buf_printf(b, "  - Bytes processed: %llu\n", (unsigned long long)s->bytes_scanned);
+		ys_buf_printf(b, "  - Lines processed: %llu\n", (unsigned long long)s->lines);
+		ys_buf_printf(b, "  - Non-private rules matched: %u\n", s->rules_matched);
+		ys_buf_printf(b, "  - Private rules matched: %u\n", s->private_matched);
+		ys_buf_printf(b, "  - Rule bitmap size: %zu bytes\n", ys_rule_bitmap_bytes(t));
+		ys_buf_printf(b, "  - Pattern bitmap size: %zu bytes\n", ys_pattern_bitmap_bytes(t));
+		ys_buf_printf(b, "  - Memory: %zu bytes\n", ys_stream_memory(t, s));
+		if (live)
+			ys_buf_printf(b, "  - Bytes dropped: %llu\n",
+				      (unsigned long long)(s->bytes_dropped + s->bytes_truncated));
+	}
+}
+
+void ys_stats_stream_json(struct ys_buf *b, const struct ys_table *t, const struct ys_rules *r,
+			  const struct ys_stream *s, bool live)
+{
+	char uuid[37];
+
+	uuid_unparse_lower(s->uuid, uuid);
+	ys_buf_puts(b, "{");
+	if (s->input) {
+		ys_buf_puts(b, "\"input\":");
+		ys_buf_json_cstr(b, s->input);
+		ys_buf_puts(b, ",");
+	}
+	ys_buf_printf(b, "\"uuid\":\"%s\"", uuid);
+	if (live) {
+		ys_buf_printf(b, ",\"pid\":%u,\"comm\":", s->pid);
+		ys_buf_json_str(b, s->comm, strnlen(s->comm, YS_COMM_LEN));
+		ys_buf_printf(b, ",\"fd\":%d,\"path\":", s->fd);
+		ys_buf_json_cstr(b, s->path ? s->path : "");
+	}
+	ys_buf_printf(b, ",\"bytes_processed\":%llu,\"lines_processed\":%llu",
+		      (unsigned long long)s->bytes_scanned, (unsigned long long)s->lines);
+	if (live) {
+		ys_buf_printf(b, ",\"rules_matched\":%u", s->rules_matched);
+	} else {
+		ys_buf_puts(b, ",\"rules_matched\":");
+		ys_buf_rule_names_json(b, r->yr, r->num_rules, s);
+	}
+	ys_buf_printf(b, ",\"private_rules_matched\":%u,\"memory_bytes\":%zu",
+		      s->private_matched, ys_stream_memory(t, s));
+	if (live)
+		ys_buf_printf(b, ",\"bytes_dropped\":%llu,\"bytes_truncated\":%llu",
+			      (unsigned long long)s->bytes_dropped,
+			      (unsigned long long)s->bytes_truncated);
+	ys_buf_puts(b, "}");
+}
+
+uint64_t ys_proc_rss_bytes(void)
+{
+	unsigned long long size, rss;
+	FILE *f = fopen("/proc/self/statm", "r");
+	int n;
+
+	if (!f)
+		return 0;
+	n = fscanf(f, "%llu %llu", &size, &rss);
+	fclose(f);
+	return n == 2 ? rss * (uint64_t)sysconf(_SC_PAGESIZE) : 0;
+}

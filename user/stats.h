@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/* Per-stream memory statistics: the seed's "memory statistics" block, in
+ * text and JSON, for replay's final report and the live instance. */
+#ifndef YS_STATS_H
+#define YS_STATS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "output.h"
+#include "rules.h"
+#include "streams.h"
+
+struct ys_proc_stats {
+	uint64_t rss_bytes;
+	uint64_t rules_bytes;
+	uint64_t evictions;
+	uint64_t bytes_dropped_total;	/* ended streams included */
+};
+
+/* title: "Final memory statistics" or "Memory statistics". live adds the
+ * process side of each stream (pid, comm, fd, path, dropped bytes). */
+void ys_stats_text(struct ys_buf *b, const struct ys_table *t, const char *title, bool live);
+/* {"uuid":..,...} for one stream; live adds pid/comm/fd/path/bytes_dropped. */
+void ys_stats_stream_json(struct ys_buf *b, const struct ys_table *t, const struct ys_rules *r,
+			  const struct ys_stream *s, bool live);
+uint64_t ys_proc_rss_bytes(void);
+
+#endif

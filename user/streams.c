@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "streams.h"
+
+const char *ys_end_reason_str(enum ys_end_reason r)
+{
+	static const char *const names[] = {
+		[YS_END_CLOSE] = "close",
+		[YS_END_EXIT] = "exit",
+		[YS_END_EVICTED] = "evicted",
+		[YS_END_SHUTDOWN] = "shutdown",
+		[YS_END_REPLAY] = "end_of_input",
+	};
+
+	return r < sizeof(names) / sizeof(names[0]) ? names[r] : "?";
+}
+
+uint32_t ys_bit_rank(const uint8_t *bm, uint32_t i)
+{
+	uint32_t rank = 0, byte = i >> 3;
+
+	for (uint32_t b = 0; b < byte; b++)
+		rank += __builtin_popcount(bm[b]);
+	return rank + __builtin_popcount(bm[byte] & ((1u << (i & 7)) - 1));
+}
+
+static size_t bucket_of(const struct ys_table *t, uint64_t id)
+{
+	/* Kernel stream ids are sequential; a multiplicative hash spreads them. */
+	return (size_t)((id * 0x9e3779b97f4a7c15ull) >> 32) & (t->nbuckets - 1);
+}
+
+static int rehash(struct ys_table *t, size_t nbuckets)
+{
+	struct ys_stream **nb = ys_zalloc(&t->buckets_mem, nbuckets * sizeof(*nb));
+	struct ys_stream **old = t->buckets;
+	size_t oldn = t->nbuckets;
+
+	if (!nb)
+		return -ENOMEM;
+	t->buckets = nb;
+	t->nbuckets = nbuckets;
+	for (size_t i = 0; i < oldn; i++) {
+		struct ys_stream *s = old[i], *next;
+
+		for (; s; s = next) {
+			size_t b = bucket_of(t, s->id);
+
+			next = s->hnext;
+			s->hnext = nb[b];
+			nb[b] = s;
+		}
+	}
+	ys_free(&t->buckets_mem, old);
+	return 0;
+}
+
+int ys_table_init(struct ys_table *t, uint32_t num_rules, uint32_t num_strings)
+{
+	memset(t, 0, sizeof(*t));
+	t->buckets_mem.parent = &t->mem;
+	t->lru.lru_next = t->lru.lru_prev = &t->lru;
+	t->num_rules = num_rules;
+	t->num_strings = num_strings;
+	return rehash(t, 16);
+}
+
+static void stream_free(struct ys_table *t, struct ys_stream *s)
+{
+	ys_free(&s->mem, s->buf);
+	ys_free(&s->mem, s->counts);
+	ys_free(&s->mem, s->path);
+	/* the struct itself was charged to the stream too */
+	ys_free(&s->mem, s);
+	(void)t;
+}
+
+void ys_table_fini(struct ys_table *t)
+{
+	while (t->lru.lru_next != &t->lru)
+		ys_table_remove(t, t->lru.lru_next);
+	ys_free(&t->buckets_mem, t->buckets);
+	t->buckets = NULL;
+	t->nbuckets = 0;
+}
+
+struct ys_stream *ys_table_find(struct ys_table *t, uint64_t id)
+{
+	struct ys_stream *s = t->buckets[bucket_of(t, id)];
+
+	while (s && s->id != id)
+		s = s->hnext;
+	return s;
+}
+
+int ys_table_add(struct ys_table *t, uint64_t id, struct ys_stream **out)
+{
+	size_t size = sizeof(struct ys_stream) + ys_rule_bitmap_bytes(t) + ys_pattern_bitmap_bytes(t);
+	struct ys_mem probe = { .parent = &t->mem };
+	struct ys_stream *s;
+	size_t b;
+
+	*out = NULL;
+	if (t->n >= t->nbuckets && rehash(t, t->nbuckets * 2))
+		return -ENOMEM;
+	/* The stream's own ys_mem lives inside the block it accounts for, so
+	 * charge the allocation to a probe and move the figures over. */
+	s = ys_zalloc(&probe, size);
+	if (!s)
+		return -ENOMEM;
+	s->mem = probe;
+	s->id = id;
+	s->fd = -1;
+	uuid_generate_random(s->uuid);
+	b = bucket_of(t, id);
+	s->hnext = t->buckets[b];
+	t->buckets[b] = s;
+	s->lru_next = t->lru.lru_next;
+	s->lru_prev = &t->lru;
+	t->lru.lru_next->lru_prev = s;
+	t->lru.lru_next = s;
+	t->n++;
+	t->created++;
+	*out = s;
+	return 0;
+}
+
+void ys_table_remove(struct ys_table *t, struct ys_stream *s)
+{
+	struct ys_stream **pp = &t->buckets[bucket_of(t, s->id)];
+
+	while (*pp != s)
+		pp = &(*pp)->hnext;
+	*pp = s->hnext;
+	s->lru_prev->lru_next = s->lru_next;
+	s->lru_next->lru_prev = s->lru_prev;
+	ys_table_due_del(t, s);
+	t->n--;
+	t->ended++;
+	stream_free(t, s);
+}
+
+void ys_table_touch(struct ys_table *t, struct ys_stream *s)
+{
+	if (t->lru.lru_next == s)
+		return;
+	s->lru_prev->lru_next = s->lru_next;
+	s->lru_next->lru_prev = s->lru_prev;
+	s->lru_next = t->lru.lru_next;
+	s->lru_prev = &t->lru;
+	t->lru.lru_next->lru_prev = s;
+	t->lru.lru_next = s;
+}
+
+static bool due_linked(const struct ys_table *t, const struct ys_stream *s)
+{
+	return s->due_prev || t->due_head == s;
+}
+
+void ys_table_due_add(struct ys_table *t, struct ys_stream *s)
+{
+	if (due_linked(t, s))
+		return;
+	s->due_next = NULL;
+	s->due_prev = t->due_tail;
+	if (t->due_tail)
+		t->due_tail->due_next = s;
+	else
+		t->due_head = s;
+	t->due_tail = s;
+}
+
+void ys_table_due_del(struct ys_table *t, struct ys_stream *s)
+{
+	if (!due_linked(t, s))
+		return;
+	if (s->due_prev)
+		s->due_prev->due_next = s->due_next;
+	else
+		t->due_head = s->due_next;
+	if (s->due_next)
+		s->due_next->due_prev = s->due_prev;
+	else
+		t->due_tail = s->due_prev;
+	s->due_prev = s->due_next = NULL;
+}
+
+size_t ys_stream_memory(const struct ys_table *t, const struct ys_stream *s)
+{
+	return s->mem.bytes + (t->n ? t->buckets_mem.bytes / t->n : 0);
+}
+
+int ys_stream_set_path(struct ys_stream *s, const char *path)
+{
+	char *p = ys_strdup(&s->mem, path);
+
+	if (!p)
+		return -ENOMEM;
+	ys_free(&s->mem, s->path);
+	s->path = p;
+	return 0;
+}
+
+int ys_stream_add_string_matches(struct ys_table *t, struct ys_stream *s, uint32_t i, uint64_t n)
+{
+	uint8_t *pbm = ys_pattern_bitmap(t, s);
+	uint32_t rank = ys_bit_rank(pbm, i);
+
+	if (!ys_bit_test(pbm, i)) {
+		uint64_t *c = ys_realloc(&s->mem, s->counts, (s->ncounts + 1) * sizeof(*c));
+
+		if (!c)
+			return -ENOMEM;
+		memmove(c + rank + 1, c + rank, (s->ncounts - rank) * sizeof(*c));
+		c[rank] = 0;
+		s->counts = c;
+		s->ncounts++;
+		ys_bit_set(pbm, i);
+	}
+	s->counts[rank] += n;
+	s->string_matches += n;
+	return 0;
+}
+
+uint64_t ys_stream_string_count(const struct ys_table *t, struct ys_stream *s, uint32_t i)
+{
+	const uint8_t *pbm = ys_pattern_bitmap(t, s);
+
+	return ys_bit_test(pbm, i) ? s->counts[ys_bit_rank(pbm, i)] : 0;
+}

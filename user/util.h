@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef YS_UTIL_H
+#define YS_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Exit codes: the contract in README.md. */
+enum {
+	YS_EXIT_OK = 0,
+	YS_EXIT_MATCH = 1,	/* --fail-on-match and a rule matched */
+	YS_EXIT_USAGE = 2,	/* bad options or bad input (rules, files) */
+	YS_EXIT_ENV = 3,	/* privileges, kernel support */
+	YS_EXIT_RUNTIME = 4,	/* failed while running: output gone (closed pipe,
+				 * full disk), out of memory, a scan error */
+	YS_EXIT_EXEC = 127,	/* -- COMMAND could not be executed */
+};
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define YS_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define YS_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+extern int ys_verbose;
+
+/* One line to stderr, prefixed "yarasnoop: ". */
+void ys_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void ys_dbg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Strict parsers: the whole string must be a valid value. 0 or -EINVAL/-ERANGE. */
+int ys_parse_u64(const char *s, uint64_t *out);
+/* Sizes: decimal with optional K, M, G (KiB, MiB, GiB; also KB/KiB/...). */
+int ys_parse_size(const char *s, uint64_t *out);
+
+uint64_t ys_now_ns(void);	/* CLOCK_MONOTONIC */
+uint64_t ys_realtime_ns(void);	/* CLOCK_REALTIME */
+
+size_t ys_count_newlines(const uint8_t *p, size_t n);
+
+#endif
