@@ -28,3 +28,30 @@ expect_grep() {
 }
 # one line on stderr, exactly
 one_line() { [[ $(wc -l <"$1") -eq 1 ]]; }
+
+# jq-like checks in Python over a file of JSON lines: EVENTS is the list of
+# parsed events; the expression must be true.
+#   jcheck DESCRIPTION FILE 'len([e for e in EVENTS if e["type"] == "match"]) == 1'
+jcheck() {
+	local d=$1 f=$2 expr=$3 out
+	if out=$(python3 - "$f" "$expr" 2>&1 <<'PY'
+import json, sys
+EVENTS = []
+for line in open(sys.argv[1]):
+    line = line.strip()
+    if line:
+        EVENTS.append(json.loads(line))
+M = [e for e in EVENTS if e.get("type") == "match"]
+ENDS = [e for e in EVENTS if e.get("type") == "stream_end"]
+SUMMARY = next((e for e in EVENTS if e.get("type") == "summary"), None)
+ok = eval(sys.argv[2])
+if not ok:
+    print("false:", sys.argv[2][:200], "| events:", json.dumps(EVENTS)[:600])
+    sys.exit(1)
+PY
+	); then ok "$d"; else not_ok "$d: $out"; fi
+}
+WRITER=$(cd "$(dirname "${BASH_SOURCE[0]}")/helpers" && pwd)/writer.py
+need_root() {
+	if [[ $(id -u) -ne 0 ]]; then skip "$1 (needs root)"; return 1; fi
+}

@@ -413,3 +413,44 @@ void ys_buf_rule_names_json(struct ys_buf *b, const YR_RULES *yr, uint32_t num_r
 	}
 	ys_buf_puts(b, "]");
 }
+
+int ys_out_stream_end(struct ys_out *o, const struct ys_stream *s, const char *reason,
+		      const YR_RULES *yr, uint32_t num_rules)
+{
+	struct ys_buf *b = &o->line;
+	uint64_t written = s->end - s->start;
+
+	ys_buf_reset(b);
+	if (o->format == YS_FMT_JSON) {
+		char uuid[37];
+
+		uuid_unparse_lower(s->uuid, uuid);
+		ys_buf_puts(b, "{\"type\":\"stream_end\",\"time\":\"");
+		ys_buf_time(b, ys_realtime_ns());
+		ys_buf_printf(b, "\",\"uuid\":\"%s\",\"pid\":%u,\"tid\":%u,\"comm\":", uuid, s->pid, s->tid);
+		ys_buf_json_str(b, s->comm, strnlen(s->comm, YS_COMM_LEN));
+		ys_buf_printf(b, ",\"fd\":%d,\"path\":", s->fd);
+		ys_buf_json_cstr(b, s->path ? s->path : "");
+		ys_buf_printf(b, ",\"reason\":\"%s\",\"bytes_written\":%llu,\"bytes_scanned\":%llu"
+			      ",\"bytes_dropped\":%llu,\"bytes_truncated\":%llu,\"lines\":%llu,\"rules_matched\":",
+			      reason, (unsigned long long)written, (unsigned long long)s->bytes_scanned,
+			      (unsigned long long)s->bytes_dropped, (unsigned long long)s->bytes_truncated,
+			      (unsigned long long)s->lines);
+		ys_buf_rule_names_json(b, yr, num_rules, s);
+		ys_buf_puts(b, "}");
+	} else {
+		ys_buf_time(b, ys_realtime_ns());
+		ys_buf_puts(b, " stream_end ");
+		ys_out_stream_ref(o, s);
+		ys_buf_printf(b, " reason=%s written=%llu scanned=%llu dropped=%llu truncated=%llu lines=%llu rules=",
+			      reason, (unsigned long long)written, (unsigned long long)s->bytes_scanned,
+			      (unsigned long long)s->bytes_dropped, (unsigned long long)s->bytes_truncated,
+			      (unsigned long long)s->lines);
+		for (uint32_t i = 0, n = 0; i < num_rules; i++) {
+			if (!ys_bit_test(s->bitmaps, i) || RULE_IS_PRIVATE(&yr->rules_table[i]))
+				continue;
+			ys_buf_printf(b, "%s%s", n++ ? "," : "", yr->rules_table[i].identifier);
+		}
+	}
+	return ys_out_emit(o);
+}

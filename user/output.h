@@ -59,6 +59,10 @@ void ys_out_stream_ref(struct ys_out *o, const struct ys_stream *s);
 /* A rule's first match in a stream. */
 int ys_out_match(struct ys_out *o, const struct ys_stream *s, const YR_RULE *rule,
 		 YR_SCAN_CONTEXT *ctx);
+/* A stream's end: its accounting (written = scanned + dropped + truncated)
+ * and the rules it matched. */
+int ys_out_stream_end(struct ys_out *o, const struct ys_stream *s, const char *reason,
+		      const YR_RULES *yr, uint32_t num_rules);
 /* "2026-11-25T09:34:19.123456Z" */
 void ys_buf_time(struct ys_buf *b, uint64_t realtime_ns);
 /* Names of the non-private rules set in s's rule bitmap, JSON array. */

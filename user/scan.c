@@ -331,21 +331,19 @@ void ys_stream_trim(struct ys_engine *e, struct ys_stream *s)
 	}
 }
 
-void ys_stream_truncated(struct ys_stream *s, uint64_t n)
-{
-	s->bytes_truncated += n;
-}
-
-int ys_stream_gap(struct ys_engine *e, struct ys_stream *s, uint64_t upto)
+int ys_stream_skip(struct ys_engine *e, struct ys_stream *s, uint64_t upto, bool truncated)
 {
 	int err;
 
 	if (upto <= s->end)
 		return 0;
-	/* Data on both sides of a gap is not contiguous: finish the scan of
+	/* Data on both sides of a hole is not contiguous: finish the scan of
 	 * what came before and start the overlap afresh after it. */
 	err = flush(e, s, FLUSH_FINAL, 0);
-	s->bytes_dropped += upto - s->end;
+	if (truncated)
+		s->bytes_truncated += upto - s->end;
+	else
+		s->bytes_dropped += upto - s->end;
 	s->end = s->buf_off = s->accepted = upto;
 	return err;
 }
@@ -395,7 +393,7 @@ int ys_stream_write(struct ys_engine *e, struct ys_stream *s, uint64_t off,
 			return 0;
 	}
 	if (off > s->end) {
-		err = ys_stream_gap(e, s, off);
+		err = ys_stream_skip(e, s, off, false);
 		if (err)
 			return err;
 	}

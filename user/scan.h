@@ -81,10 +81,9 @@ void ys_engine_fini(struct ys_engine *e);
  * the pending bytes reach flush_bytes. */
 int ys_stream_write(struct ys_engine *e, struct ys_stream *s, uint64_t off,
 		    const void *data, size_t len, uint64_t now_ns);
-/* Records bytes lost before reaching us (ring buffer full) or cut by the
- * capture cap, up to offset `upto`. */
-void ys_stream_truncated(struct ys_stream *s, uint64_t n);
-int ys_stream_gap(struct ys_engine *e, struct ys_stream *s, uint64_t upto);
+/* Moves the stream's end to `upto` over bytes we will never have: lost on
+ * the way (ring buffer full) or cut by the capture cap (truncated). */
+int ys_stream_skip(struct ys_engine *e, struct ys_stream *s, uint64_t upto, bool truncated);
 /* Scans what is pending. final: the stream ends, count every match and
  * release the buffers. */
 int ys_stream_flush(struct ys_engine *e, struct ys_stream *s, bool final);

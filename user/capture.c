@@ -1,0 +1,326 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <linux/capability.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "capture.h"
+#include "util.h"
+#include "yarasnoop.skel.h"
+
+#define TRACEFS "/sys/kernel/tracing"
+#define TRACEFS_MAGIC 0x74726163
+
+struct ys_capture {
+	struct yarasnoop_bpf *skel;
+	struct ring_buffer *rb;
+	struct ys_record_ops ops;
+	struct ys_record_stats rstats;
+	int ncpus;
+};
+
+/* libbpf's messages: kept, and shown only under -v or when loading fails. */
+static char *bpf_log;
+static size_t bpf_log_len;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char *line, *p;
+	int n;
+
+	if (level == LIBBPF_DEBUG && ys_verbose < 2)
+		return 0;
+	n = vasprintf(&line, fmt, ap);
+	if (n <= 0)
+		return 0;
+	p = realloc(bpf_log, bpf_log_len + n + 1);
+	if (p) {
+		bpf_log = p;
+		memcpy(bpf_log + bpf_log_len, line, n + 1);
+		bpf_log_len += n;
+	}
+	free(line);
+	return 0;
+}
+
+/* Under -v: the last lines libbpf printed (the verifier's verdict). */
+static void show_bpf_log(void)
+{
+	size_t start = bpf_log_len;
+	int lines = 0;
+
+	if (!ys_verbose || !bpf_log)
+		return;
+	while (start > 0 && lines <= 25)
+		if (bpf_log[--start] == '\n')
+			lines++;
+	fprintf(stderr, "%s", bpf_log + start);
+}
+
+static bool has_cap(unsigned cap)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		return false;
+	return d[cap / 32].effective & (1u << (cap % 32));
+}
+
+int ys_check_privileges(void)
+{
+	if (has_cap(CAP_SYS_ADMIN) || (has_cap(CAP_BPF) && has_cap(CAP_PERFMON)))
+		return 0;
+	ys_err("loading the BPF programs needs root, or CAP_BPF and CAP_PERFMON: run yarasnoop with sudo");
+	return -EPERM;
+}
+
+int ys_check_btf(void)
+{
+	if (!access("/sys/kernel/btf/vmlinux", R_OK))
+		return 0;
+	ys_err("this kernel has no BTF (/sys/kernel/btf/vmlinux is missing): yarasnoop needs a kernel built with CONFIG_DEBUG_INFO_BTF=y");
+	return -ENOTSUP;
+}
+
+int ys_ensure_tracefs(void)
+{
+	struct statfs sfs;
+
+	if (!statfs(TRACEFS, &sfs) && (unsigned long)sfs.f_type == TRACEFS_MAGIC)
+		return 0;
+	if (!access("/sys/kernel/debug/tracing/events", F_OK))
+		return 0;	/* libbpf finds it under debugfs */
+	if (mount("tracefs", TRACEFS, "tracefs", 0, NULL)) {
+		int err = -errno;
+
+		ys_err("tracefs is not mounted and mounting it at %s failed (%s): mount it with 'mount -t tracefs tracefs %s'",
+		       TRACEFS, strerror(errno), TRACEFS);
+		return err == -EPERM ? -EPERM : -ENOTSUP;
+	}
+	ys_dbg("mounted tracefs at %s", TRACEFS);
+	return 0;
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct ys_capture *c = ctx;
+
+	return ys_record_decode(data, size, &c->ops, &c->rstats);
+}
+
+static int configure(struct yarasnoop_bpf *skel, const struct ys_capture_opts *o)
+{
+	struct yarasnoop_bpf__rodata *ro = skel->rodata;
+	int err;
+
+	ro->self_tgid = (uint32_t)getpid();
+	ro->trace_all = o->trace_all;
+	ro->capture_max = o->capture_max;
+	ro->ring_size = o->ring_size;
+	/* Data records leave this much to open/close/exit records, so that a
+	 * full ring loses bytes, never the knowledge of where streams end. */
+	ro->ring_headroom = YS_MAX(o->ring_size / 8, (uint64_t)4096);
+	/* Records are submitted without waking us: a timer drains the ring.
+	 * Only a filling ring wakes the consumer early. */
+	ro->wakeup_bytes = YS_MIN(o->ring_size / 4, (uint64_t)1 << 20);
+	ro->fd_filter = o->fd_filter;
+	memcpy((void *)ro->fd_mask, o->fd_mask, sizeof(o->fd_mask));
+	ro->follow_new = o->follow_new;
+	if (o->comm) {
+		ro->comm_filter = true;
+		strncpy((char *)ro->target_comm, o->comm, YS_TASK_COMM_LEN - 1);
+	}
+	ro->uid_filter = o->uid_filter;
+	ro->target_uid = o->uid;
+	err = bpf_map__set_max_entries(skel->maps.rb, (uint32_t)o->ring_size);
+	return err;
+}
+
+int ys_capture_open(const struct ys_capture_opts *o, const struct ys_record_ops *ops,
+		    struct ys_capture **out)
+{
+	struct ys_capture *c;
+	int err;
+
+	*out = NULL;
+	err = ys_check_privileges();
+	if (err)
+		return err;
+	err = ys_check_btf();
+	if (err)
+		return err;
+	err = ys_ensure_tracefs();
+	if (err)
+		return err;
+	libbpf_set_print(libbpf_print);
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->ops = *ops;
+	c->ncpus = libbpf_num_possible_cpus();
+	c->skel = yarasnoop_bpf__open();
+	if (!c->skel) {
+		err = -errno;
+		ys_err("cannot open the BPF object: %s", strerror(errno));
+		goto cleanup;
+	}
+	err = configure(c->skel, o);
+	if (err) {
+		ys_err("cannot size the ring buffer to %llu bytes: %s",
+		       (unsigned long long)o->ring_size, strerror(-err));
+		goto cleanup;
+	}
+	err = yarasnoop_bpf__load(c->skel);
+	if (err) {
+		ys_err("the kernel refused yarasnoop's BPF programs (%s)%s", strerror(-err),
+		       ys_verbose ? "; libbpf and the verifier said:" : "; run with -v to see the verifier's log");
+		show_bpf_log();
+		err = -ENOTSUP;
+		goto cleanup;
+	}
+	err = yarasnoop_bpf__attach(c->skel);
+	if (err) {
+		ys_err("cannot attach to the write tracepoints (%s)%s", strerror(-err),
+		       ys_verbose ? ":" : "; run with -v for details");
+		show_bpf_log();
+		err = -ENOTSUP;
+		goto cleanup;
+	}
+	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.rb), on_record, c, NULL);
+	if (!c->rb) {
+		err = -errno;
+		ys_err("cannot map the ring buffer: %s", strerror(errno));
+		goto cleanup;
+	}
+	*out = c;
+	return 0;
+cleanup:
+	ys_capture_close(c);
+	return err;
+}
+
+void ys_capture_close(struct ys_capture *c)
+{
+	if (!c)
+		return;
+	ring_buffer__free(c->rb);
+	yarasnoop_bpf__destroy(c->skel);
+	free(c);
+	free(bpf_log);
+	bpf_log = NULL;
+	bpf_log_len = 0;
+}
+
+int ys_capture_trace_pid(struct ys_capture *c, uint32_t tgid, bool follow)
+{
+	struct ys_traced t = { .follow = follow };
+
+	if (bpf_map_update_elem(bpf_map__fd(c->skel->maps.traced), &tgid, &t, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int ys_capture_ring_fd(struct ys_capture *c)
+{
+	return ring_buffer__epoll_fd(c->rb);
+}
+
+int ys_capture_consume(struct ys_capture *c)
+{
+	return ring_buffer__consume(c->rb);
+}
+
+const struct ys_record_stats *ys_capture_record_stats(const struct ys_capture *c)
+{
+	return &c->rstats;
+}
+
+int ys_capture_stream_bytes(struct ys_capture *c, uint32_t tgid, int32_t fd, uint64_t id,
+			    uint64_t *bytes)
+{
+	struct ys_skey key = { .tgid = tgid, .fd = fd };
+	struct ys_sval v;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.streams), &key, &v) || v.id != id)
+		return -ENOENT;
+	*bytes = v.offset;
+	return 0;
+}
+
+int ys_capture_kstats(struct ys_capture *c, struct ys_kstats *sum)
+{
+	struct ys_kstats *per = calloc(c->ncpus, sizeof(*per));
+	uint32_t zero = 0;
+	int err = 0;
+
+	memset(sum, 0, sizeof(*sum));
+	if (!per)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.kstats), &zero, per)) {
+		err = -errno;
+		goto cleanup;
+	}
+	for (int i = 0; i < c->ncpus; i++) {
+		const uint64_t *src = (const uint64_t *)&per[i];
+		uint64_t *dst = (uint64_t *)sum;
+
+		for (size_t k = 0; k < sizeof(*sum) / sizeof(uint64_t); k++)
+			dst[k] += src[k];
+	}
+cleanup:
+	free(per);
+	return err;
+}
+
+uint64_t ys_capture_missed_runs(struct ys_capture *c)
+{
+	struct bpf_program *prog;
+	uint64_t missed = 0;
+
+	bpf_object__for_each_program(prog, c->skel->obj) {
+		struct bpf_prog_info info = { 0 };
+		uint32_t len = sizeof(info);
+
+		if (!bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+			missed += info.recursion_misses;
+	}
+	return missed;
+}
+
+static uint64_t count_keys(int fd, size_t key_size)
+{
+	uint8_t key[64], next[64];
+	uint64_t n = 0;
+	void *prev = NULL;
+
+	if (key_size > sizeof(key))
+		return 0;
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		memcpy(key, next, key_size);
+		prev = key;
+		n++;
+	}
+	return n;
+}
+
+int ys_capture_map_counts(struct ys_capture *c, struct ys_map_counts *mc)
+{
+	struct yarasnoop_bpf *s = c->skel;
+
+	mc->traced = count_keys(bpf_map__fd(s->maps.traced), sizeof(uint32_t));
+	mc->args = count_keys(bpf_map__fd(s->maps.args), sizeof(uint32_t));
+	mc->streams = count_keys(bpf_map__fd(s->maps.streams), sizeof(struct ys_skey));
+	mc->procs = count_keys(bpf_map__fd(s->maps.procs), sizeof(uint32_t));
+	return 0;
+}

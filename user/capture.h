@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/* The BPF side seen from user space: load, attach, fill the target maps,
+ * drain the ring buffer, read the kernel's counters. */
+#ifndef YS_CAPTURE_H
+#define YS_CAPTURE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "records.h"
+
+struct ys_capture_opts {
+	bool trace_all;
+	bool follow_new;	/* processes found by -C/-u follow their children */
+	uint64_t capture_max;
+	uint64_t ring_size;
+	bool fd_filter;
+	uint64_t fd_mask[YS_FD_FILTER_MAX / 64];
+	const char *comm;	/* -C */
+	bool uid_filter;	/* -u */
+	uint32_t uid;
+};
+
+struct ys_capture;
+
+/* Checks privileges, BTF and tracefs, loads and attaches the programs.
+ * Prints one line saying what is wrong and how to fix it; the error is
+ * then -EPERM (privileges), -ENOTSUP (kernel support) or another -errno. */
+int ys_capture_open(const struct ys_capture_opts *o, const struct ys_record_ops *ops,
+		    struct ys_capture **out);
+void ys_capture_close(struct ys_capture *c);
+
+int ys_capture_trace_pid(struct ys_capture *c, uint32_t tgid, bool follow);
+int ys_capture_ring_fd(struct ys_capture *c);
+/* Hands every record waiting in the ring to the ops; returns how many, or
+ * the first handler error. */
+int ys_capture_consume(struct ys_capture *c);
+const struct ys_record_stats *ys_capture_record_stats(const struct ys_capture *c);
+
+/* The kernel's count of bytes written to stream `id` at (tgid, fd), if the
+ * stream is still open there. 0 or -ENOENT. */
+int ys_capture_stream_bytes(struct ys_capture *c, uint32_t tgid, int32_t fd, uint64_t id,
+			    uint64_t *bytes);
+/* Summed over CPUs. */
+int ys_capture_kstats(struct ys_capture *c, struct ys_kstats *sum);
+/* Program runs the kernel skipped (recursion protection): their writes
+ * were never seen. */
+uint64_t ys_capture_missed_runs(struct ys_capture *c);
+
+struct ys_map_counts {
+	uint64_t traced, args, streams, procs;
+};
+int ys_capture_map_counts(struct ys_capture *c, struct ys_map_counts *mc);
+
+/* Checks done before anything else, each with its one-line advice. */
+int ys_check_privileges(void);
+int ys_check_btf(void);
+int ys_ensure_tracefs(void);
+
+#endif

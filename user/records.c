@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: MIT
+#include <string.h>
+
+#include "records.h"
+
+int ys_record_decode(const void *data, size_t size, const struct ys_record_ops *ops,
+		     struct ys_record_stats *st)
+{
+	uint32_t type;
+
+	st->records++;
+	if (size < sizeof(type))
+		goto malformed;
+	memcpy(&type, data, sizeof(type));
+	/* ring buffer records are 8-byte aligned; copies keep us honest anyway */
+	switch (type) {
+	case YS_REC_WRITE: {
+		struct ys_rec_write w;
+
+		if (size < sizeof(w))
+			goto malformed;
+		memcpy(&w, data, sizeof(w));
+		if (w.len > size - sizeof(w) || w.len > YS_CHUNK)
+			goto malformed;
+		return ops->on_write ? ops->on_write(ops->arg, &w, (const uint8_t *)data + sizeof(w)) : 0;
+	}
+	case YS_REC_OPEN: {
+		struct ys_rec_open o;
+
+		if (size < sizeof(o))
+			goto malformed;
+		memcpy(&o, data, sizeof(o));
+		return ops->on_open ? ops->on_open(ops->arg, &o) : 0;
+	}
+	case YS_REC_CLOSE: {
+		struct ys_rec_close c;
+
+		if (size < sizeof(c))
+			goto malformed;
+		memcpy(&c, data, sizeof(c));
+		return ops->on_close ? ops->on_close(ops->arg, &c) : 0;
+	}
+	case YS_REC_EXIT: {
+		struct ys_rec_exit x;
+
+		if (size < sizeof(x))
+			goto malformed;
+		memcpy(&x, data, sizeof(x));
+		return ops->on_exit ? ops->on_exit(ops->arg, &x) : 0;
+	}
+	}
+malformed:
+	st->malformed++;
+	return 0;
+}
