@@ -1,4 +1,4 @@
-# yarasnoop: make | make test | make bench | make V=1 | make SANITIZE=1
+# yarasnoop: make | make test | make bench | make fuzz | make V=1 | make SANITIZE=1
 OUTPUT  ?= build
 CC      ?= cc
 CLANG   ?= clang
@@ -14,7 +14,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 ifeq ($(SANITIZE),1)
-OUTPUT  := $(OUTPUT)/san
+override OUTPUT := $(OUTPUT)/san
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
 
@@ -33,16 +33,18 @@ LDLIBS  += $(shell pkg-config --libs $(PKGS))
 # user-space modules shared by the tool and its unit tests
 CORE    := mem util rules streams scan output stats records idmap
 CORE_OBJ := $(patsubst %,$(OUTPUT)/%.o,$(CORE))
-APP_OBJ := $(patsubst %,$(OUTPUT)/%.o,replay capture live control main)
+APP_OBJ := $(patsubst %,$(OUTPUT)/%.o,replay capture live control privs main)
 SKEL    := $(OUTPUT)/yarasnoop.skel.h
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRC))
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_BIN := $(patsubst bench/%.c,$(OUTPUT)/bench/%,$(BENCH_SRC))
 
-.PHONY: all test unit bench clean install demo
+.PHONY: all test unit bench fuzz clean install demo
 all: $(OUTPUT)/yarasnoop
 
-$(OUTPUT) $(OUTPUT)/tests:
+$(OUTPUT) $(OUTPUT)/tests $(OUTPUT)/bench:
 	$(Q)mkdir -p $@
 
 $(OUTPUT)/%.o: user/%.c $(wildcard user/*.h include/*.h) | $(OUTPUT)
@@ -73,13 +75,48 @@ $(OUTPUT)/tests/%: tests/unit/%.c $(CORE_OBJ) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(CORE_OBJ) $(LDLIBS) -lcmocka -o $@
 
+# benchmark drivers link the core modules, as the unit tests do
+$(OUTPUT)/bench/%: bench/%.c $(CORE_OBJ) | $(OUTPUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(CORE_OBJ) $(LDLIBS) -o $@
+
 unit: $(UNIT_BIN)
 
 test: $(OUTPUT)/yarasnoop $(UNIT_BIN)
 	$(Q)OUTPUT=$(OUTPUT) tests/run.sh
 
-bench: $(OUTPUT)/yarasnoop
+bench: $(OUTPUT)/yarasnoop $(BENCH_BIN)
 	$(Q)OUTPUT=$(OUTPUT) scripts/bench.sh
+
+# libFuzzer harnesses (tests/fuzz/fuzz_*.c) over the core modules, built
+# with clang whatever CC is, then run FUZZ_SECONDS each on copies of their
+# seed corpora; fails if any harness crashed
+FUZZ_SECONDS ?= 60
+FUZZ_DIR := $(OUTPUT)/fuzz
+FUZZ_SAN := -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+# clang's warnings on top of the gcc build's are shown, not fatal; the LRU
+# sentinel (a struct with a flexible array, mid-struct) is GNU C on purpose
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
+	       -Wno-gnu-variable-sized-type-not-at-end \
+	       -D_GNU_SOURCE -Iinclude -Iuser $(shell pkg-config --cflags yara uuid)
+FUZZ_LDLIBS := $(shell pkg-config --libs yara uuid)
+FUZZ_OBJ := $(patsubst %,$(FUZZ_DIR)/%.o,mem util rules streams scan output records)
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+$(FUZZ_DIR):
+	$(Q)mkdir -p $@
+
+$(FUZZ_DIR)/%.o: user/%.c $(wildcard user/*.h include/*.h) | $(FUZZ_DIR)
+	$(call msg,CC-FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined $(FUZZ_SAN) -c $< -o $@
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
+	$(call msg,LD-FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined $(FUZZ_SAN) \
+		$< $(FUZZ_OBJ) $(FUZZ_LDLIBS) -o $@
+
+fuzz: $(FUZZ_BIN)
+	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_BIN)
 
 install: $(OUTPUT)/yarasnoop
 	install -D -m 0755 $(OUTPUT)/yarasnoop $(DESTDIR)$(PREFIX)/bin/yarasnoop
@@ -95,3 +132,8 @@ demo: $(OUTPUT)/yarasnoop
 
 # keep the BPF object and vmlinux.h between runs
 .SECONDARY:
+
+# yarasnoop under churn and floods for SOAK_SECONDS (as root)
+.PHONY: soak
+soak: $(OUTPUT)/yarasnoop
+	$(Q)OUTPUT=$(OUTPUT) scripts/soak.sh

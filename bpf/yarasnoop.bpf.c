@@ -25,6 +25,10 @@ const volatile char target_comm[YS_TASK_COMM_LEN] = {};
 const volatile bool uid_filter = false;
 const volatile __u32 target_uid = 0;
 const volatile bool follow_new = false;	/* processes added by comm/uid follow */
+/* Arguments from the enter hook's stash, or (x86-64, the default) from
+ * the registers the syscall saved, which it does not change: one hook per
+ * write instead of two, and no stash. */
+const volatile bool stash_args = false;
 
 __u64 stream_seq = 0;
 
@@ -47,12 +51,16 @@ struct write_args {
 	__u64 count;	/* bytes or iovecs */
 	__s32 fd;
 	__u32 kind;
+	__u32 armed;	/* set at enter, cleared at exit */
+	__u32 pad;
 };
 
+/* The stash from enter to exit lives with the thread: cheaper than a hash
+ * keyed by tid, and gone when the thread is. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct write_args);
 } args SEC(".maps");
 
@@ -77,34 +85,27 @@ struct {
 	__type(value, struct ys_kstats);
 } kstats SEC(".maps");
 
-/* Where the copy of one write stands. It lives in the per-CPU scratch map,
- * not on the stack, so that the verifier treats it as data and does not try
- * every value the loop could leave in it. */
+/* Where the copy of one write stands, for writes that take more than one
+ * record (iovecs, more than 64 KiB). It lives in a per-CPU map, not on the
+ * stack, so that the verifier treats it as data and does not follow every
+ * value the loop could leave in it. */
 struct copy_state {
+	struct ys_rec_write hdr;	/* offset: of the next piece */
 	__u64 iov;	/* user address of the iovec array, 0 for a plain buffer */
 	__u64 buf;	/* where the current segment continues */
 	__u64 seg;	/* bytes left in the current segment */
 	__u64 left;	/* bytes left to capture */
-	__u64 off;	/* stream offset of data[0] */
 	__u32 idx, cnt;	/* next iovec, iovec count */
-	__u32 fill;	/* bytes in data */
 	__u32 fault;
-};
-
-/* One record under construction per CPU. The data area is twice a chunk so
- * that the verifier can see fill + n stays inside it. */
-struct scratch {
-	struct copy_state st;
-	struct ys_rec_write hdr;
-	__u8 data[2 * YS_CHUNK];
+	__u32 pad;
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct scratch);
-} scratch SEC(".maps");
+	__type(value, struct copy_state);
+} copies SEC(".maps");
 
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000
@@ -149,19 +150,16 @@ static __always_inline bool fd_wanted(long fd)
 	return fd_mask[(__u64)fd / 64] & (1ull << ((__u64)fd % 64));
 }
 
+/* task is a BTF pointer: the walk to the fd table is plain loads, and only
+ * the indexed slot needs a helper. */
 static __always_inline struct file *fd_file(struct task_struct *task, int fd)
 {
-	struct file **fdarr;
+	struct fdtable *fdt = task->files->fdt;
 	struct file *f = NULL;
-	struct fdtable *fdt;
-	unsigned int max;
 
-	fdt = BPF_CORE_READ(task, files, fdt);
-	max = BPF_CORE_READ(fdt, max_fds);
-	if ((unsigned int)fd >= max)
+	if ((unsigned int)fd >= fdt->max_fds)
 		return NULL;
-	fdarr = BPF_CORE_READ(fdt, fd);
-	bpf_probe_read_kernel(&f, sizeof(f), &fdarr[fd]);
+	bpf_probe_read_kernel(&f, sizeof(f), (void *)((__u64)fdt->fd + (__u64)(unsigned int)fd * sizeof(f)));
 	return f;
 }
 
@@ -178,13 +176,22 @@ static __always_inline void *ctrl_reserve(__u64 size)
 	return r;
 }
 
-static __always_inline __u64 wake_flag(__u64 size)
+/* A wake-up costs an IPI (a VM exit under virtualisation): wake the
+ * consumer only when this record takes the ring across wakeup_bytes. A
+ * consumer that is awake drains what follows; one that sleeps below the
+ * mark is woken by its own timer. */
+static __always_inline __u64 wake_flag_at(__u64 avail, __u64 size)
 {
-	if (bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) + size >= wakeup_bytes) {
+	if (avail < wakeup_bytes && avail + size >= wakeup_bytes) {
 		STAT_ADD(wakeups, 1);
 		return BPF_RB_FORCE_WAKEUP;
 	}
 	return BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline __u64 wake_flag(__u64 size)
+{
+	return wake_flag_at(bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA), size);
 }
 
 static __always_inline void emit_close(__u64 id, __u64 bytes, __u32 tgid, __s32 fd, __u32 reason)
@@ -386,54 +393,85 @@ static __always_inline void sweep(struct task_struct *task, __u32 tgid, __u32 fi
 static __always_inline int write_enter(__u32 kind, long fd, __u64 ptr, __u64 count)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
-	struct write_args a = { .ptr = ptr, .count = count, .fd = (__s32)fd, .kind = kind };
+	struct write_args *a;
 
 	if (!is_traced(id >> 32) || !fd_wanted(fd))
 		return 0;
-	if (bpf_map_update_elem(&args, &tid, &a, BPF_ANY))
+	a = bpf_task_storage_get(&args, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!a) {
 		STAT_ADD(args_full, 1);
+		return 0;
+	}
+	a->ptr = ptr;
+	a->count = count;
+	a->fd = (__s32)fd;
+	a->kind = kind;
+	a->armed = 1;
+	return 0;
+}
+
+/* A piece of a write as one record: header and data, reserved at a constant
+ * size (what bpf_ringbuf_reserve needs) whose data area is the smallest
+ * power of two from 64 B to 64 KiB that holds it, and filled by one copy
+ * from user memory. Measured here, this is cheaper than an exact-size
+ * dynptr record, and it needs no kfunc. Returns the bytes not read. */
+#define PIECE_CLASS(N)                                                          \
+	if (n <= N) {                                                           \
+		struct { struct ys_rec_write h; __u8 d[N]; } *r;                \
+		if (avail + sizeof(*r) + ring_headroom > ring_size)             \
+			goto drop;                                              \
+		r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);                    \
+		if (!r)                                                         \
+			goto drop;                                              \
+		__builtin_memcpy(&r->h, hdr, sizeof(*hdr));                     \
+		r->h.len = n;                                                   \
+		if (bpf_probe_read_user(r->d, n, (void *)buf)) {                \
+			bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);               \
+			return n;                                               \
+		}                                                               \
+		bpf_ringbuf_submit(r, wake_flag_at(avail, sizeof(*r)));         \
+		ks->bytes_sent += n;                                            \
+		return 0;                                                       \
+	}
+
+static __noinline __u64 emit_piece(const struct ys_rec_write *hdr, __u64 buf, __u64 n,
+				   struct ys_kstats *ks)
+{
+	__u64 avail;
+
+	if (!hdr || !ks || !n || n > YS_CHUNK_MAX)
+		return n;
+	avail = bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA);
+	PIECE_CLASS(64)
+	PIECE_CLASS(128)
+	PIECE_CLASS(256)
+	PIECE_CLASS(512)
+	PIECE_CLASS(1024)
+	PIECE_CLASS(2048)
+	PIECE_CLASS(4096)
+	PIECE_CLASS(8192)
+	PIECE_CLASS(16384)
+	PIECE_CLASS(32768)
+	PIECE_CLASS(65536)
+drop:
+	/* the ring is full: the bytes are lost, their offsets are not */
+	ks->bytes_dropped += n;
+	ks->records_dropped++;
 	return 0;
 }
 
 struct copy_ctx {
-	struct scratch *sc;
+	struct copy_state *st;
+	struct ys_kstats *ks;
 };
-
-static __noinline void send_chunk(struct scratch *sc)
-{
-	__u32 fill;
-	__u64 size, avail;
-
-	if (!sc)
-		return;
-	fill = sc->st.fill;
-	if (!fill || fill > YS_CHUNK)
-		return;
-	sc->hdr.len = fill;
-	sc->hdr.offset = sc->st.off;
-	size = sizeof(sc->hdr) + fill;
-	/* leave the headroom to control records: a full ring loses data, but
-	 * user space still learns where each stream ends */
-	avail = bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA);
-	if (avail + size + ring_headroom > ring_size ||
-	    bpf_ringbuf_output(&rb, &sc->hdr, size, wake_flag(size))) {
-		STAT_ADD(bytes_dropped, fill);
-		STAT_ADD(records_dropped, 1);
-	} else {
-		STAT_ADD(bytes_sent, fill);
-	}
-	sc->st.off += fill;
-	sc->st.fill = 0;
-}
 
 static long copy_step(__u32 i, void *data)
 {
-	struct scratch *sc = ((struct copy_ctx *)data)->sc;
-	struct copy_state *st = &sc->st;
+	struct copy_ctx *c = data;
+	struct copy_state *st = c->st;
 	struct iovec v;
-	__u32 f;
-	__u64 n;
+	__u64 n, unread;
 
 	if (!st->left)
 		return 1;
@@ -449,23 +487,16 @@ static long copy_step(__u32 i, void *data)
 		st->seg = v.iov_len < st->left ? v.iov_len : st->left;
 		return 0;
 	}
-	f = st->fill;
-	if (f >= YS_CHUNK)
-		return 1;
-	n = YS_CHUNK - f;
-	if (n > st->seg)
-		n = st->seg;
-	n &= 2 * YS_CHUNK - 1;
-	if (bpf_probe_read_user(&sc->data[f], n, (void *)st->buf)) {
+	n = st->seg < YS_CHUNK_MAX ? st->seg : YS_CHUNK_MAX;
+	unread = emit_piece(&st->hdr, st->buf, n, c->ks);
+	if (unread) {
 		st->fault = 1;
 		return 1;
 	}
-	st->fill = f + n;
+	st->hdr.offset += n;
 	st->buf += n;
 	st->seg -= n;
 	st->left -= n;
-	if (st->fill >= YS_CHUNK || !st->left)
-		send_chunk(sc);
 	return 0;
 }
 
@@ -494,30 +525,47 @@ static __always_inline struct ys_sval *new_stream(struct ys_skey *key, struct ys
 	return bpf_map_lookup_elem(&streams, key);
 }
 
-static __always_inline int write_exit(long ret)
+static __always_inline int write_exit(__u32 kind, long ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id, zero = 0;
-	struct task_struct *task;
+	struct task_struct *task = bpf_get_current_task_btf();
 	struct write_args *ap, a;
+	struct ys_rec_write hdr;
+	struct copy_state *st;
+	struct ys_kstats *ks;
 	struct ys_skey key;
-	struct ys_sval *v;
 	struct copy_ctx c;
-	struct scratch *sc;
+	struct ys_sval *v;
+	struct pt_regs *regs;
 	struct file *file;
-	__u64 want, nloops, base;
+	__u64 want, base, left;
 
-	ap = bpf_map_lookup_elem(&args, &tid);
-	if (!ap)
+	if (stash_args) {
+		ap = bpf_task_storage_get(&args, task, 0, 0);
+		if (!ap || !ap->armed)
+			return 0;
+		a = *ap;
+		ap->armed = 0;
+		if (ret <= 0)
+			return 0;
+	} else {
+		if (ret <= 0 || !is_traced(id >> 32))
+			return 0;
+		regs = (struct pt_regs *)bpf_task_pt_regs(task);
+		a.fd = (__s32)regs->di;
+		a.ptr = regs->si;
+		a.count = regs->dx;
+		a.kind = kind;
+		if (!fd_wanted(a.fd))
+			return 0;
+	}
+	ks = stats();
+	if (!ks)
 		return 0;
-	a = *ap;
-	bpf_map_delete_elem(&args, &tid);
-	if (ret <= 0)
-		return 0;
-	STAT_ADD(writes, 1);
-	STAT_ADD(bytes_written, ret);
+	ks->writes++;
+	ks->bytes_written += ret;
 
-	task = (struct task_struct *)bpf_get_current_task();
 	file = fd_file(task, a.fd);
 	key.tgid = id >> 32;
 	key.fd = a.fd;
@@ -525,52 +573,58 @@ static __always_inline int write_exit(long ret)
 	if (!v || v->file != (__u64)file)
 		v = new_stream(&key, v, task, file, tid);
 	if (!v) {
-		STAT_ADD(bytes_unattributed, ret);
+		ks->bytes_unattributed += ret;
 		return 0;
 	}
-	sc = bpf_map_lookup_elem(&scratch, &zero);
-	if (!sc)
-		return 0;
-	c.sc = sc;
 	/* reserve the stream's range first: records are lost, offsets never */
 	base = __sync_fetch_and_add(&v->offset, (__u64)ret);
 	want = (__u64)ret < capture_max ? (__u64)ret : capture_max;
-	sc->hdr.type = YS_REC_WRITE;
-	sc->hdr.stream_id = v->id;
-	sc->hdr.truncated = 0;
-	sc->hdr.ts_ns = bpf_ktime_get_ns();
-	sc->hdr.tgid = key.tgid;
-	sc->hdr.tid = tid;
-	sc->hdr.fd = key.fd;
-	sc->hdr.pad = 0;
-	sc->st.off = base;
-	sc->st.left = want;
-	sc->st.fill = 0;
-	sc->st.fault = 0;
-	sc->st.idx = 0;
-	if (a.kind == K_IOV) {
-		sc->st.iov = a.ptr;
-		sc->st.cnt = a.count < YS_IOV_MAX ? (__u32)a.count : YS_IOV_MAX;
-		sc->st.buf = 0;
-		sc->st.seg = 0;
+	hdr.type = YS_REC_WRITE;
+	hdr.len = 0;
+	hdr.stream_id = v->id;
+	hdr.offset = base;
+	hdr.truncated = 0;
+	hdr.ts_ns = bpf_ktime_get_ns();
+	hdr.tgid = key.tgid;
+	hdr.tid = tid;
+	hdr.fd = key.fd;
+	hdr.pad = 0;
+	if (a.kind == K_BUF && want <= YS_CHUNK_MAX) {
+		/* the common case: one record, no loop */
+		left = emit_piece(&hdr, a.ptr, want, ks);
 	} else {
-		sc->st.iov = 0;
-		sc->st.cnt = 0;
-		sc->st.buf = a.ptr;
-		sc->st.seg = want;
+		st = bpf_map_lookup_elem(&copies, &zero);
+		if (!st)
+			return 0;
+		st->hdr = hdr;
+		st->left = want;
+		st->fault = 0;
+		st->idx = 0;
+		if (a.kind == K_IOV) {
+			st->iov = a.ptr;
+			st->cnt = a.count < YS_IOV_MAX ? (__u32)a.count : YS_IOV_MAX;
+			st->buf = 0;
+			st->seg = 0;
+		} else {
+			st->iov = 0;
+			st->cnt = 0;
+			st->buf = a.ptr;
+			st->seg = want;
+		}
+		c.st = st;
+		c.ks = ks;
+		bpf_loop(2 * YS_IOV_MAX + want / YS_CHUNK_MAX + 4, copy_step, &c, 0);
+		left = st->left;
 	}
-	nloops = 2 * YS_IOV_MAX + 2 * (want / YS_CHUNK) + 4;
-	bpf_loop(nloops, copy_step, &c, 0);
-	send_chunk(sc);	/* a fault leaves a partial chunk */
-	if (sc->st.left)
-		STAT_ADD(bytes_unread, sc->st.left);
+	/* bytes we could not read back leave a gap user space counts */
+	ks->bytes_unread += left;
 	if ((__u64)ret > want) {
 		/* a header-only record says where the cut bytes are */
 		struct ys_rec_write *t = ctrl_reserve(sizeof(*t));
 
-		STAT_ADD(bytes_truncated, (__u64)ret - want);
+		ks->bytes_truncated += (__u64)ret - want;
 		if (t) {
-			*t = sc->hdr;
+			*t = hdr;
 			t->len = 0;
 			t->offset = base + want;
 			t->truncated = (__u64)ret - want;
@@ -613,31 +667,31 @@ int tp_enter_pwritev2(struct trace_event_raw_sys_enter *ctx)
 SEC("tracepoint/syscalls/sys_exit_write")
 int tp_exit_write(struct trace_event_raw_sys_exit *ctx)
 {
-	return write_exit(ctx->ret);
+	return write_exit(K_BUF, ctx->ret);
 }
 
 SEC("tracepoint/syscalls/sys_exit_pwrite64")
 int tp_exit_pwrite64(struct trace_event_raw_sys_exit *ctx)
 {
-	return write_exit(ctx->ret);
+	return write_exit(K_BUF, ctx->ret);
 }
 
 SEC("tracepoint/syscalls/sys_exit_writev")
 int tp_exit_writev(struct trace_event_raw_sys_exit *ctx)
 {
-	return write_exit(ctx->ret);
+	return write_exit(K_IOV, ctx->ret);
 }
 
 SEC("tracepoint/syscalls/sys_exit_pwritev")
 int tp_exit_pwritev(struct trace_event_raw_sys_exit *ctx)
 {
-	return write_exit(ctx->ret);
+	return write_exit(K_IOV, ctx->ret);
 }
 
 SEC("tracepoint/syscalls/sys_exit_pwritev2")
 int tp_exit_pwritev2(struct trace_event_raw_sys_exit *ctx)
 {
-	return write_exit(ctx->ret);
+	return write_exit(K_IOV, ctx->ret);
 }
 
 /* ---- stream ends ---- */
@@ -693,7 +747,7 @@ int tp_enter_close_range(struct trace_event_raw_sys_enter *ctx)
 
 	if (!is_traced(tgid) || (ctx->args[2] & CLOSE_RANGE_CLOEXEC))
 		return 0;
-	sweep((struct task_struct *)bpf_get_current_task(), tgid, (__u32)ctx->args[0],
+	sweep(bpf_get_current_task_btf(), tgid, (__u32)ctx->args[0],
 	      (__u32)ctx->args[1], YS_CLOSE_CLOSE, false);
 	return 0;
 }

@@ -5,8 +5,8 @@
 #define YARASNOOP_H
 
 #define YS_TASK_COMM_LEN 16
-/* Data bytes per record; a write is split into records of at most this. */
-#define YS_CHUNK 8192
+/* Data bytes per record: a write is split into records of at most this. */
+#define YS_CHUNK_MAX 65536
 /* -f/--fd takes fds below this. */
 #define YS_FD_FILTER_MAX 1024
 /* Most iovecs the kernel takes in one writev (UIO_MAXIOV). */

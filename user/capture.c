@@ -141,8 +141,15 @@ static int configure(struct yarasnoop_bpf *skel, const struct ys_capture_opts *o
 		ro->comm_filter = true;
 		strncpy((char *)ro->target_comm, o->comm, YS_TASK_COMM_LEN - 1);
 	}
+	ro->stash_args = o->stash_args;
 	ro->uid_filter = o->uid_filter;
 	ro->target_uid = o->uid;
+	/* exit-only capture has no use for the enter hooks of the writes */
+	bpf_program__set_autoload(skel->progs.tp_enter_write, o->stash_args);
+	bpf_program__set_autoload(skel->progs.tp_enter_pwrite64, o->stash_args);
+	bpf_program__set_autoload(skel->progs.tp_enter_writev, o->stash_args);
+	bpf_program__set_autoload(skel->progs.tp_enter_pwritev, o->stash_args);
+	bpf_program__set_autoload(skel->progs.tp_enter_pwritev2, o->stash_args);
 	err = bpf_map__set_max_entries(skel->maps.rb, (uint32_t)o->ring_size);
 	return err;
 }
@@ -319,7 +326,8 @@ int ys_capture_map_counts(struct ys_capture *c, struct ys_map_counts *mc)
 	struct yarasnoop_bpf *s = c->skel;
 
 	mc->traced = count_keys(bpf_map__fd(s->maps.traced), sizeof(uint32_t));
-	mc->args = count_keys(bpf_map__fd(s->maps.args), sizeof(uint32_t));
+	/* args is task storage: it goes with its thread and cannot be listed */
+	mc->args = 0;
 	mc->streams = count_keys(bpf_map__fd(s->maps.streams), sizeof(struct ys_skey));
 	mc->procs = count_keys(bpf_map__fd(s->maps.procs), sizeof(uint32_t));
 	return 0;

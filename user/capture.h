@@ -19,6 +19,10 @@ struct ys_capture_opts {
 	const char *comm;	/* -C */
 	bool uid_filter;	/* -u */
 	uint32_t uid;
+	/* hook the enter of each write to stash its arguments, as on any
+	 * architecture; else (x86-64) read them from the saved registers at
+	 * exit, one hook per write */
+	bool stash_args;
 };
 
 struct ys_capture;

@@ -289,6 +289,14 @@ const struct ys_control_stats *ys_control_stats(const struct ys_control *c)
 
 /* ---- the client: yarasnoop stats ---- */
 
+/* The first line of the n bytes read: they are not NUL-terminated. */
+static int line_len(const char *buf, size_t n)
+{
+	const char *nl = memchr(buf, '\n', n);
+
+	return (int)(nl ? (size_t)(nl - buf) : n);
+}
+
 int ys_stats_main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
@@ -347,14 +355,22 @@ int ys_stats_main(int argc, char **argv)
 			close(fd);
 		return YS_EXIT_ENV;
 	}
-	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
-		ys_err("control socket %s: %s", path, strerror(errno));
+	/* An instance that turns us away ("error: busy", "error: root only")
+	 * may close before our request is in: no SIGPIPE, and read its reason. */
+	if (send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req)) {
+		int e = errno;
+
+		n = read(fd, buf, sizeof(buf));
+		if (n >= 6 && !memcmp(buf, "error:", 6))
+			ys_err("%.*s", line_len(buf, (size_t)n), buf);
+		else
+			ys_err("control socket %s: %s", path, strerror(e));
 		close(fd);
 		return YS_EXIT_ENV;
 	}
 	while ((n = read(fd, buf, sizeof(buf))) > 0) {
 		if (n >= 6 && !memcmp(buf, "error:", 6)) {
-			ys_err("%.*s", (int)strcspn(buf, "\n"), buf);
+			ys_err("%.*s", line_len(buf, (size_t)n), buf);
 			rc = YS_EXIT_ENV;
 			break;
 		}

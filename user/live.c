@@ -25,6 +25,7 @@
 #include "idmap.h"
 #include "live.h"
 #include "output.h"
+#include "privs.h"
 #include "rules.h"
 #include "scan.h"
 #include "stats.h"
@@ -63,7 +64,7 @@ struct live {
 	struct ys_control *ctl;
 	struct ys_out out;
 	FILE *outf;
-	struct ys_idmap tombs;		/* evicted stream id -> where it ended */
+	struct ys_idmap tombs;		/* evicted stream id -> struct tomb * */
 	int epfd, sigfd, timerfd;
 	pid_t child;
 	int child_status;
@@ -114,6 +115,7 @@ static void usage(FILE *f)
 		"      --stats-interval SEC print memory statistics every SEC seconds\n"
 		"      --control PATH       control socket (default " YS_CONTROL_DEFAULT ")\n"
 		"      --no-control         no control socket\n"
+		"      --hooks exit|enter-exit  write hooks: exit only (x86-64 default) or enter and exit\n"
 		"  -v, --verbose            more detail on stderr\n");
 }
 
@@ -180,11 +182,58 @@ static void set_path(struct ys_stream *s, const struct ys_rec_open *o)
 	ys_stream_set_path(s, buf);
 }
 
+/* What an evicted stream leaves until the kernel says it closed: where it
+ * ended, and its name for the stream that goes on from there (the process
+ * may be gone, or its /proc out of our reach, by the time it writes again). */
+struct tomb {
+	uint64_t end;
+	char comm[YS_COMM_LEN];
+	char path[];
+};
+
+static int tomb_put(struct live *L, const struct ys_stream *s)
+{
+	const char *path = s->path ? s->path : "";
+	size_t n = strlen(path) + 1;
+	struct tomb *t = malloc(sizeof(*t) + n);
+	uint64_t old;
+
+	if (!t)
+		return -ENOMEM;
+	t->end = s->end;
+	memcpy(t->comm, s->comm, sizeof(t->comm));
+	memcpy(t->path, path, n);
+	if (ys_idmap_take(&L->tombs, s->id, &old))
+		free((void *)(uintptr_t)old);
+	if (ys_idmap_put(&L->tombs, s->id, (uintptr_t)t)) {
+		free(t);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The tombstone of stream id, out of the map (the caller frees it), or NULL. */
+static struct tomb *tomb_take(struct live *L, uint64_t id)
+{
+	uint64_t v;
+
+	return ys_idmap_take(&L->tombs, id, &v) ? (struct tomb *)(uintptr_t)v : NULL;
+}
+
+static void tombs_clear(struct live *L)
+{
+	for (size_t i = 0; i < L->tombs.cap; i++)
+		if (L->tombs.slots[i].key)
+			free((void *)(uintptr_t)L->tombs.slots[i].val);
+	ys_idmap_fini(&L->tombs);
+}
+
 /* A stream we learn of from a data record: its open record was lost, or it
  * was evicted and written to again. */
 static int stream_from_write(struct live *L, const struct ys_rec_write *w, struct ys_stream **out)
 {
 	struct ys_stream *s;
+	struct tomb *t;
 	char comm[YS_COMM_LEN + 8];
 	char link[64], buf[PATH_MAX];
 	uint64_t start = 0;
@@ -197,15 +246,24 @@ static int stream_from_write(struct live *L, const struct ys_rec_write *w, struc
 	s->pid = w->tgid;
 	s->tid = w->tid;
 	s->fd = w->fd;
-	snprintf(s->comm, sizeof(s->comm), "%s", comm_of(w->tgid, comm, sizeof(comm)));
-	snprintf(link, sizeof(link), "/proc/%u/fd/%d", w->tgid, w->fd);
-	n = readlink(link, buf, sizeof(buf) - 1);
-	if (n > 0) {
-		buf[n] = 0;
-		ys_stream_set_path(s, buf);
+	/* after an eviction the new stream picks up where the old one ended,
+	 * under its name */
+	t = tomb_take(L, w->stream_id);
+	if (t) {
+		start = t->end;
+		memcpy(s->comm, t->comm, sizeof(s->comm));
+		if (t->path[0])
+			ys_stream_set_path(s, t->path);
+		free(t);
+	} else {
+		snprintf(s->comm, sizeof(s->comm), "%s", comm_of(w->tgid, comm, sizeof(comm)));
+		snprintf(link, sizeof(link), "/proc/%u/fd/%d", w->tgid, w->fd);
+		n = readlink(link, buf, sizeof(buf) - 1);
+		if (n > 0) {
+			buf[n] = 0;
+			ys_stream_set_path(s, buf);
+		}
 	}
-	/* after an eviction the new stream picks up where the old one ended */
-	ys_idmap_take(&L->tombs, w->stream_id, &start);
 	s->start = s->end = s->buf_off = s->accepted = start;
 	*out = s;
 	return 0;
@@ -248,7 +306,7 @@ static int evict_one(struct live *L)
 	/* it ends where we have seen it end; if the fd writes again the new
 	 * stream starts there, so nothing is counted twice or lost */
 	written = s->end;
-	if (ys_idmap_put(&L->tombs, s->id, written))
+	if (tomb_put(L, s))
 		ys_dbg("no memory for the tombstone of stream %llu", (unsigned long long)s->id);
 	L->table.evicted++;
 	err = end_stream(L, s, written, YS_END_EVICTED);
@@ -268,7 +326,7 @@ static int enforce_limits(struct live *L)
 	/* tombstones whose close record was lost must not pile up */
 	if (L->tombs.n > L->max_streams) {
 		ys_dbg("dropping %zu tombstones", L->tombs.n);
-		ys_idmap_fini(&L->tombs);
+		tombs_clear(L);
 	}
 	return 0;
 }
@@ -279,6 +337,7 @@ static int on_open(void *arg, const struct ys_rec_open *o)
 {
 	struct live *L = arg;
 	struct ys_stream *s = ys_table_find(&L->table, o->stream_id);
+	struct tomb *t;
 	uint64_t start = 0;
 	int err;
 
@@ -293,7 +352,11 @@ static int on_open(void *arg, const struct ys_rec_open *o)
 	memcpy(s->comm, o->comm, sizeof(s->comm));
 	s->comm[sizeof(s->comm) - 1] = 0;
 	set_path(s, o);
-	ys_idmap_take(&L->tombs, o->stream_id, &start);
+	t = tomb_take(L, o->stream_id);
+	if (t) {
+		start = t->end;
+		free(t);
+	}
 	s->start = s->end = s->buf_off = s->accepted = start;
 	return enforce_limits(L);
 }
@@ -336,13 +399,16 @@ static int on_close(void *arg, const struct ys_rec_close *c)
 	};
 	struct live *L = arg;
 	struct ys_stream *s = ys_table_find(&L->table, c->stream_id);
-	uint64_t end;
+	struct tomb *t;
 
 	if (!s) {
-		if (ys_idmap_take(&L->tombs, c->stream_id, &end))
-			L->tombs_dropped += c->bytes > end ? c->bytes - end : 0;
-		else
+		t = tomb_take(L, c->stream_id);
+		if (t) {
+			L->tombs_dropped += c->bytes > t->end ? c->bytes - t->end : 0;
+			free(t);
+		} else {
 			L->unseen_bytes += c->bytes;
+		}
 		return 0;
 	}
 	return end_stream(L, s, c->bytes, c->reason < ARRAY_SIZE(reasons) ? reasons[c->reason] : YS_END_CLOSE);
@@ -396,6 +462,18 @@ static void print_stats(struct live *L, FILE *f)
 	ys_buf_free(&b);
 }
 
+/* Entries in the kernel's maps: after churn they must come back down. */
+static void kernel_maps_json(struct live *L, struct ys_buf *b)
+{
+	struct ys_map_counts mc = { 0 };
+
+	ys_capture_map_counts(L->cap, &mc);
+	ys_buf_printf(b, ",\"kernel_maps\":{\"traced\":%llu,\"args\":%llu,\"streams\":%llu,\"procs\":%llu}"
+		      ",\"tombstones\":%zu",
+		      (unsigned long long)mc.traced, (unsigned long long)mc.args,
+		      (unsigned long long)mc.streams, (unsigned long long)mc.procs, L->tombs.n);
+}
+
 static int stats_json(void *arg, struct ys_buf *b)
 {
 	struct live *L = arg;
@@ -414,8 +492,10 @@ static int stats_json(void *arg, struct ys_buf *b)
 		ys_stats_stream_json(b, &L->table, L->rules, s, true);
 		first = false;
 	}
-	ys_buf_printf(b, "],\"process\":{\"rss_bytes\":%llu,\"rules_bytes\":%llu}}",
+	ys_buf_printf(b, "],\"process\":{\"rss_bytes\":%llu,\"rules_bytes\":%llu}",
 		      (unsigned long long)ps.rss_bytes, (unsigned long long)ps.rules_bytes);
+	kernel_maps_json(L, b);
+	ys_buf_puts(b, "}");
 	return 0;
 }
 
@@ -816,8 +896,14 @@ static int bad_value(const char *opt, const char *val, const char *want)
 enum {
 	OPT_FD = 256, OPT_FORMAT, OPT_FAIL, OPT_FLUSH_BYTES, OPT_FLUSH_MS, OPT_CAPTURE_MAX,
 	OPT_RING, OPT_WINDOW, OPT_HISTORY, OPT_MAX_STREAMS, OPT_MAX_MEMORY, OPT_STATS_INT,
-	OPT_CONTROL, OPT_NO_CONTROL,
+	OPT_CONTROL, OPT_NO_CONTROL, OPT_HOOKS,
 };
+
+#if defined(__x86_64__)
+#define YS_ARCH_X86_64 1
+#else
+#define YS_ARCH_X86_64 0
+#endif
 
 static int parse_opts(struct live *L, int argc, char **argv)
 {
@@ -844,6 +930,7 @@ static int parse_opts(struct live *L, int argc, char **argv)
 		{ "stats-interval", required_argument, NULL, OPT_STATS_INT },
 		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "no-control", no_argument, NULL, OPT_NO_CONTROL },
+		{ "hooks", required_argument, NULL, OPT_HOOKS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -958,6 +1045,14 @@ static int parse_opts(struct live *L, int argc, char **argv)
 		case OPT_NO_CONTROL:
 			L->want_control = false;
 			break;
+		case OPT_HOOKS:
+			if (!strcmp(optarg, "enter-exit"))
+				L->copts.stash_args = true;
+			else if (!strcmp(optarg, "exit") && YS_ARCH_X86_64)
+				L->copts.stash_args = false;
+			else
+				return bad_value("--hooks", optarg, YS_ARCH_X86_64 ? "exit or enter-exit" : "enter-exit");
+			break;
 		case 'v':
 			ys_verbose++;
 			break;
@@ -1008,7 +1103,7 @@ static void live_cleanup(struct live *L)
 		ys_engine_fini(&L->engine);
 	if (L->table.buckets)
 		ys_table_fini(&L->table);
-	ys_idmap_fini(&L->tombs);
+	tombs_clear(L);
 	ys_capture_close(L->cap);
 	ys_rules_free(L->rules);
 	ys_out_fini(&L->out);
@@ -1045,7 +1140,9 @@ int ys_live_main(int argc, char **argv)
 	struct live L = {
 		.ropts = { .window = YS_DEFAULT_WINDOW },
 		.eopts = { .flush_bytes = 64 << 10, .flush_ns = 50 * 1000000ull },
-		.copts = { .capture_max = 1 << 20, .ring_size = 32 << 20 },
+		.copts = { .capture_max = 1 << 20, .ring_size = 32 << 20,
+			   /* registers hold the arguments at exit only on x86-64 */
+			   .stash_args = !YS_ARCH_X86_64 },
 		.max_streams = 65536,
 		.max_memory = 256ull << 20,
 		.control_path = YS_CONTROL_DEFAULT,
@@ -1061,6 +1158,7 @@ int ys_live_main(int argc, char **argv)
 		return YS_EXIT_RUNTIME;
 	ys_idmap_init(&L.tombs);
 	g_live = &L;
+	ys_harden_early();
 	signal(SIGPIPE, SIG_IGN);	/* a closed output pipe is an error to report, not a death */
 	err = parse_opts(&L, argc, argv);
 	if (err) {
@@ -1128,6 +1226,8 @@ int ys_live_main(int argc, char **argv)
 		goto usage_error;
 	if (err)
 		goto done;
+	/* from here on we only read the ring buffer and our maps */
+	ys_drop_capabilities();
 	L.next_stats_ns = ys_now_ns() + L.stats_interval_ns;
 	err = run_loop(&L);
 	if (!err)

@@ -108,7 +108,7 @@ static size_t utf8_seq(const uint8_t *p, size_t n, uint32_t *cp)
 
 static bool invisible(uint32_t c)
 {
-	return (c >= 0x80 && c <= 0x9f) || c == 0x2028 || c == 0x2029 ||
+	return (c >= 0x80 && c <= 0x9f) || c == 0x2028 || c == 0x2029 || c == 0x61c ||
 	       (c >= 0x200b && c <= 0x200f) || (c >= 0x202a && c <= 0x202e) ||
 	       (c >= 0x2066 && c <= 0x2069) || c == 0xfeff;
 }

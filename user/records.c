@@ -20,7 +20,7 @@ int ys_record_decode(const void *data, size_t size, const struct ys_record_ops *
 		if (size < sizeof(w))
 			goto malformed;
 		memcpy(&w, data, sizeof(w));
-		if (w.len > size - sizeof(w) || w.len > YS_CHUNK)
+		if (w.len > size - sizeof(w) || w.len > YS_CHUNK_MAX)
 			goto malformed;
 		return ops->on_write ? ops->on_write(ops->arg, &w, (const uint8_t *)data + sizeof(w)) : 0;
 	}

@@ -279,11 +279,14 @@ static int flush(struct ys_engine *e, struct ys_stream *s, enum flush_why why, u
 		s->held_matches = false;
 		return err;
 	}
+	/* an empty stream's buffer is NULL, and NULL + 0 is undefined */
 	k = keep_from(e, s, s->tail);
-	memmove(s->buf, s->buf + k, s->len - k);
-	s->buf_off += k;
-	s->len -= k;
-	s->tail -= k;
+	if (k) {
+		memmove(s->buf, s->buf + k, s->len - k);
+		s->buf_off += k;
+		s->len -= k;
+		s->tail -= k;
+	}
 	if (s->len > s->tail && why == FLUSH_SIZE) {
 		s->pending_since_ns = now_ns;
 		ys_table_due_add(e->table, s);
@@ -355,6 +358,7 @@ static int write_late(struct ys_engine *e, struct ys_stream *s, uint64_t off,
 {
 	uint64_t n = YS_MIN((uint64_t)len, s->bytes_dropped);
 	uint64_t saved = s->accepted;
+	bool held = s->held_matches;
 	int err;
 
 	if (!n)
@@ -363,7 +367,10 @@ static int write_late(struct ys_engine *e, struct ys_stream *s, uint64_t off,
 	s->bytes_scanned += n;
 	s->lines += ys_count_newlines(data, n);
 	err = scan_window(e, s, data, n, off, off, UINT64_MAX, false);
+	/* the matches the last in-order scan held back are still due: the
+	 * final scan must not be skipped because this window cleared them */
 	s->accepted = saved;
+	s->held_matches = held;
 	return err;
 }
 

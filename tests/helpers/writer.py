@@ -48,5 +48,33 @@ elif mode == "big":
 elif mode == "sleepmark":
     time.sleep(float(sys.argv[2]))
     w(1, b"YS_MARK after sleeping\n")
+elif mode == "huge":
+    # one write of N bytes in one call, from memory that is mostly zero
+    fd = os.open("/dev/null", os.O_WRONLY)
+    buf = bytearray(int(sys.argv[2]))
+    buf[100:107] = b"YS_MARK"
+    n = os.write(fd, buf)
+    assert n == len(buf), n
+elif mode == "iovecs":
+    # 1024 iovecs, a marker cut across every boundary between them
+    blob = (b"." * 32 + b"YS_WRITEV_MARKER") * 1024
+    # cut 20 bytes off the 48-byte pattern: every marker straddles two iovecs
+    vec = [blob[:20]] + [blob[20 + 48 * i:20 + 48 * (i + 1)] for i in range(1022)] + [blob[20 + 48 * 1022:]]
+    assert len(vec) == 1024 and sum(map(len, vec)) == len(blob)
+    n = os.writev(1, vec)
+    assert n == sum(map(len, vec)), n
+    print(n, file=sys.stderr)
+elif mode == "nuls":
+    w(1, b"\0" * 5000 + b"YS_MA" + b"\0" * 0)
+    w(1, b"RK" + b"\0" * 5000 + b"\xff\xfe" * 1000)
+elif mode == "bytewise":
+    text = b"a" * int(sys.argv[2]) + b" YS_MARK " + b"b" * 100
+    for i in range(len(text)):
+        os.write(1, text[i:i + 1])
+elif mode == "holdopen":
+    # after a pause (to be attached to), write on fd 1 and keep it open
+    time.sleep(float(sys.argv[2]))
+    w(1, b"YS_MARK before the end\n")
+    time.sleep(float(sys.argv[3]))
 else:
     sys.exit("unknown mode " + mode)

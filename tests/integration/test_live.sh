@@ -111,6 +111,23 @@ expect_eq "text: no other lines" 2 "$(wc -l <"$EV")"
 check "text: comm is quoted and escaped" grep -qF 'comm="x\"}\n{\"type\":\""' "$EV"
 check "nothing captured is printed without -s" bash -c "! grep -q 'forged comm' '$EV'"
 
+# enter and exit hooks (arguments stashed at enter) must agree with exit only
+EE=(--hooks enter-exit)
+expect_exit "enter-exit: writev" 0 "${YS[@]}" "${EE[@]}" -- "$WRITER" writev
+jcheck "enter-exit: writev is captured across its iovecs" "$EV" '[e["rule"] for e in M] == ["writev_mark"]'
+expect_exit "enter-exit: pwrite" 0 "${YS[@]}" "${EE[@]}" -- "$WRITER" pwrite "$TMP/pw"
+jcheck "enter-exit: pwrite64, pwritev and pwritev2 are captured" "$EV" \
+	'sorted(e["rule"] for e in M) == ["pwrite_mark", "pwritev_mark"] and any(e["bytes_written"] == 17 + 18 + 18 and e["path"].endswith("/pw") for e in ENDS)'
+expect_exit "enter-exit: split key" 0 "${YS[@]}" "${EE[@]}" -- "$WRITER" split
+jcheck "enter-exit: a key split across two writes is found" "$EV" '[e["rule"] for e in M] == ["split_key"]'
+expect_exit "enter-exit: 1024 iovecs" 0 "${YS[@]}" "${EE[@]}" -- "$WRITER" iovecs
+jcheck "enter-exit: 1024 iovecs, every byte" "$EV" \
+	'any(e["bytes_written"] == e["bytes_scanned"] == 1024 * 48 for e in ENDS) and [e["rule"] for e in M] == ["writev_mark"]'
+expect_exit "enter-exit: flood through a 64K ring" 0 "${YS[@]}" "${EE[@]}" --ring-size 64K -- "$WRITER" flood 3000
+jcheck "enter-exit: the flood's loss is exact, detection goes on" "$EV" \
+	'SUMMARY["bytes_dropped"] > 0 and all(e["bytes_scanned"] + e["bytes_dropped"] + e["bytes_truncated"] == e["bytes_written"] for e in ENDS) and SUMMARY["bytes_written"] == SUMMARY["kernel"]["bytes_written"] and [e["rule"] for e in M] == ["after_flood"]'
+expect_exit "bad --hooks: exit 2" 2 "${YS[@]}" --hooks both -- true
+
 # environment errors: exit 3 with advice
 if command -v setpriv >/dev/null; then
 	expect_exit "not root: exit 3" 3 setpriv --reuid=65534 --regid=65534 --clear-groups "$YARASNOOP" --no-control -r "$R" -- true

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Faults yarasnoop must survive, and what it must not leak.
+. "$(dirname "$0")/../lib.sh"
+need_root "hardening" || { echo "1..$_n"; exit 0; }
+R=$TESTDATA/live.yar
+EV=$TMP/ev
+YS=("$YARASNOOP" --no-control -r "$R" --format json -o "$EV")
+
+# one write of 1 GiB: a capped capture, exact accounting, bounded memory
+expect_exit "a 1 GiB write in one call" 0 "${YS[@]}" -v -- "$WRITER" huge $((1 << 30))
+jcheck "1 GiB: 1 MiB captured, the rest truncated, to the byte" "$EV" \
+	'[(e["bytes_written"], e["bytes_scanned"], e["bytes_truncated"], e["bytes_dropped"]) for e in ENDS if e["path"] == "/dev/null"] == [(1 << 30, 1 << 20, (1 << 30) - (1 << 20), 0)]'
+jcheck "... and the marker in it is found" "$EV" '[e["rule"] for e in M] == ["generic_mark"]'
+
+# writev with 1024 iovecs, markers cut across them
+expect_exit "writev of 1024 iovecs" 0 "${YS[@]}" -- "$WRITER" iovecs
+jcheck "1024 iovecs: every byte captured, markers across iovec edges found" "$EV" \
+	'any(e["bytes_written"] == e["bytes_scanned"] == 1024 * 48 for e in ENDS) and [e["rule"] for e in M] == ["writev_mark"]'
+
+# binary data full of NULs
+expect_exit "binary data" 0 "${YS[@]}" -- "$WRITER" nuls
+jcheck "NUL-filled binary data: a marker split across writes is found" "$EV" \
+	'[e["rule"] for e in M] == ["generic_mark"] and any(e["bytes_written"] == 12007 and e["bytes_scanned"] == 12007 for e in ENDS)'
+
+# a stream of 1-byte writes
+expect_exit "20000 one-byte writes" 0 "${YS[@]}" -- "$WRITER" bytewise 20000
+jcheck "one-byte writes: the marker is found, every byte accounted" "$EV" \
+	'[e["rule"] for e in M] == ["generic_mark"] and any(e["bytes_written"] == e["bytes_scanned"] == 20109 for e in ENDS)'
+
+# our output goes away: a clear error, exit 4, not a SIGPIPE death
+"$YARASNOOP" --no-control -r "$R" --format json -- sh -c 'for i in 1 2 3 4 5 6; do echo YS_MARK; sleep 0.1; done' 2>"$TMP/err" | head -c 1 >/dev/null
+rc=${PIPESTATUS[0]}
+expect_eq "closed output pipe: exit 4" 4 "$rc"
+check "... saying so" grep -q "writing standard output failed: Broken pipe" "$TMP/err"
+expect_exit "full disk (/dev/full): exit 4" 4 "$YARASNOOP" --no-control -r "$R" -o /dev/full -- sh -c 'echo YS_MARK'
+check "... saying so" grep -q "writing /dev/full failed: No space left on device" "$TMP/err"
+
+# SIGTERM and SIGINT: every open stream ends, reason shutdown
+for sig in TERM INT; do
+	"$WRITER" holdopen 1 30 >/dev/null &
+	w=$!
+	"${YS[@]}" -p "$w" 2>"$TMP/err" &
+	ys=$!
+	sleep 2.5
+	kill -"$sig" "$ys"
+	wait "$ys"; rc=$?
+	kill "$w"; wait "$w" 2>/dev/null
+	expect_eq "SIG$sig: clean exit" 0 "$rc"
+	jcheck "SIG$sig: the open stream ends with reason shutdown, its bytes accounted" "$EV" \
+		'[(e["reason"], e["bytes_written"], e["bytes_scanned"]) for e in ENDS] == [("shutdown", 23, 23)] and SUMMARY is not None'
+done
+
+# capabilities: none left once attached; the BPF side goes with the process
+"$YARASNOOP" --no-control -r "$R" -o "$EV" -- sleep 5 &
+ys=$!
+sleep 1.5
+check "running: no capability left (effective, permitted, bounding)" \
+	bash -c "grep -qE '^CapEff:\s+0+$' /proc/$ys/status && grep -qE '^CapPrm:\s+0+$' /proc/$ys/status && grep -qE '^CapBnd:\s+0+$' /proc/$ys/status"
+ids=$(cat /proc/$ys/fdinfo/* 2>/dev/null | sed -n 's/^prog_id:\s*//p' | sort -u)
+check "running: it holds its BPF programs (prog ids from fdinfo)" test "$(echo "$ids" | wc -w)" -ge 10
+kill -KILL "$ys"; wait "$ys" 2>/dev/null
+sleep 0.5
+left=0
+for id in $ids; do bpftool prog show id "$id" >/dev/null 2>&1 && left=$((left + 1)); done
+expect_eq "killed with SIGKILL: every one of its BPF programs is released" 0 "$left"
+echo "1..$_n"
