@@ -321,7 +321,8 @@ void ys_stream_trim(struct ys_engine *e, struct ys_stream *s)
 	uint8_t *nb;
 
 	(void)e;
-	if (s->len == s->tail && s->cap > s->len) {
+	/* held-back bytes (a quiet stream's last word) stay, the rest goes */
+	if (s->cap > s->len) {
 		if (!s->len) {
 			release_buf(s);
 			return;

@@ -141,6 +141,10 @@ void ys_table_remove(struct ys_table *t, struct ys_stream *s)
 	t->n--;
 	t->ended++;
 	stream_free(t, s);
+	/* a table that emptied gives its buckets back (if this fails, the
+	 * larger array just stays) */
+	if (t->nbuckets > 16 && t->n * 4 < t->nbuckets)
+		rehash(t, t->nbuckets / 2);
 }
 
 void ys_table_touch(struct ys_table *t, struct ys_stream *s)
