@@ -36,7 +36,7 @@ struct ys_rec_write {
 	__u64 stream_id;
 	__u64 offset;		/* stream offset of data[0] */
 	__u64 truncated;	/* bytes after data cut by --capture-max */
-	__u64 ts_ns;		/* bpf_ktime_get_ns() when the write returned */
+	__u64 ts_ns;		/* reserved (0) */
 	__u32 tgid;
 	__u32 tid;
 	__s32 fd;

@@ -107,7 +107,7 @@ static void usage(FILE *f)
 		"      --flush-bytes SIZE   scan a stream when this much is pending (default 64K)\n"
 		"      --flush-ms MS        ... or when its oldest pending byte is MS old (default 50)\n"
 		"      --capture-max SIZE   bytes captured per write; the rest is counted as truncated (default 1M)\n"
-		"      --ring-size SIZE     BPF ring buffer size, a power of two (default 32M)\n"
+		"      --ring-size SIZE     BPF ring buffer size, a power of two (default 16M)\n"
 		"      --window SIZE        overlap for unbounded strings (default 8K)\n"
 		"      --history SIZE       keep at least SIZE bytes of each stream in every scan\n"
 		"      --max-streams N      streams held at once (default 65536)\n"
@@ -439,6 +439,8 @@ static int on_match(void *arg, struct ys_engine *e, struct ys_stream *s,
 
 /* ---- statistics ---- */
 
+static void print_stats(struct live *L, FILE *f);
+
 static void fill_proc_stats(struct live *L, struct ys_proc_stats *ps)
 {
 	memset(ps, 0, sizeof(*ps));
@@ -447,20 +449,6 @@ static void fill_proc_stats(struct live *L, struct ys_proc_stats *ps)
 	ps->evictions = L->table.evicted;
 }
 
-static void print_stats(struct live *L, FILE *f)
-{
-	struct ys_buf b = { 0 };
-	struct ys_proc_stats ps;
-
-	fill_proc_stats(L, &ps);
-	ys_stats_text(&b, &L->table, "Memory statistics", true);
-	ys_buf_printf(&b, "Process RSS: %llu bytes\nCompiled rules: %llu bytes\n",
-		      (unsigned long long)ps.rss_bytes, (unsigned long long)ps.rules_bytes);
-	if (b.p)
-		fputs(b.p, f);
-	fflush(f);
-	ys_buf_free(&b);
-}
 
 /* Entries in the kernel's maps: after churn they must come back down. */
 static void kernel_maps_json(struct live *L, struct ys_buf *b)
@@ -492,8 +480,9 @@ static int stats_json(void *arg, struct ys_buf *b)
 		ys_stats_stream_json(b, &L->table, L->rules, s, true);
 		first = false;
 	}
-	ys_buf_printf(b, "],\"process\":{\"rss_bytes\":%llu,\"rules_bytes\":%llu}",
-		      (unsigned long long)ps.rss_bytes, (unsigned long long)ps.rules_bytes);
+	ys_buf_printf(b, "],\"process\":{\"rss_bytes\":%llu,\"rules_bytes\":%llu,\"ring_bytes\":%llu}",
+		      (unsigned long long)ps.rss_bytes, (unsigned long long)ps.rules_bytes,
+		      (unsigned long long)L->copts.ring_size);
 	kernel_maps_json(L, b);
 	ys_buf_puts(b, "}");
 	return 0;
@@ -506,9 +495,22 @@ static int stats_text(void *arg, struct ys_buf *b)
 
 	fill_proc_stats(L, &ps);
 	ys_stats_text(b, &L->table, "Memory statistics", true);
-	ys_buf_printf(b, "Process RSS: %llu bytes\nCompiled rules: %llu bytes\n",
-		      (unsigned long long)ps.rss_bytes, (unsigned long long)ps.rules_bytes);
+	ys_buf_printf(b, "Process RSS: %llu bytes\nCompiled rules: %llu bytes\n"
+		      "Ring buffer: %llu bytes (mapped twice, so counted twice in RSS)\n",
+		      (unsigned long long)ps.rss_bytes, (unsigned long long)ps.rules_bytes,
+		      (unsigned long long)L->copts.ring_size);
 	return 0;
+}
+
+static void print_stats(struct live *L, FILE *f)
+{
+	struct ys_buf b = { 0 };
+
+	stats_text(L, &b);
+	if (b.p)
+		fputs(b.p, f);
+	fflush(f);
+	ys_buf_free(&b);
 }
 
 static void periodic_stats(struct live *L, uint64_t now)
@@ -1140,7 +1142,7 @@ int ys_live_main(int argc, char **argv)
 	struct live L = {
 		.ropts = { .window = YS_DEFAULT_WINDOW },
 		.eopts = { .flush_bytes = 64 << 10, .flush_ns = 50 * 1000000ull },
-		.copts = { .capture_max = 1 << 20, .ring_size = 32 << 20,
+		.copts = { .capture_max = 1 << 20, .ring_size = 16 << 20,
 			   /* registers hold the arguments at exit only on x86-64 */
 			   .stash_args = !YS_ARCH_X86_64 },
 		.max_streams = 65536,
