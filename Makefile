@@ -128,7 +128,7 @@ clean:
 
 .PHONY: demo
 demo: $(OUTPUT)/yarasnoop
-	$(Q)$(OUTPUT)/yarasnoop replay -i tests/data/test_input1.log tests/data/test_input2.log tests/data/demo_session.log
+	$(Q)OUTPUT=$(OUTPUT) scripts/demo.sh
 
 # keep the BPF object and vmlinux.h between runs
 .SECONDARY:

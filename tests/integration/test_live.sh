@@ -133,6 +133,8 @@ if command -v setpriv >/dev/null; then
 	expect_exit "not root: exit 3" 3 setpriv --reuid=65534 --regid=65534 --clear-groups "$YARASNOOP" --no-control -r "$R" -- true
 	check "... saying what to do" grep -q "needs root, or CAP_BPF and CAP_PERFMON" "$TMP/err"
 fi
+expect_exit "a kernel without BTF: exit 3" 3 env YARASNOOP_TEST_VMLINUX_BTF=/nonexistent/vmlinux "${YS[@]}" -- true
+check "... saying what it needs" grep -q "CONFIG_DEBUG_INFO_BTF=y" "$TMP/err"
 expect_exit "no target: exit 2" 2 "${YS[@]}"
 expect_exit "two kinds of target: exit 2" 2 "${YS[@]}" -a -p 1
 expect_exit "bad --ring-size: exit 2" 2 "${YS[@]}" --ring-size 1000 -- true
