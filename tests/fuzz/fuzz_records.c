@@ -10,13 +10,8 @@
 
 #include "records.h"
 
-/* The most data one record carries: YS_CHUNK_MAX where the kernel side can
- * copy straight into the ring, YS_CHUNK before that. */
-#ifdef YS_CHUNK_MAX
+/* The most data one record carries. */
 #define REC_DATA_MAX YS_CHUNK_MAX
-#else
-#define REC_DATA_MAX YS_CHUNK
-#endif
 
 #define check(cond)							\
 	do {								\
