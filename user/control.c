@@ -31,7 +31,6 @@ struct ys_control {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct ys_control_ops ops;
 	struct client clients[YS_CONTROL_MAX_CLIENTS];
-	struct ys_control_stats st;
 };
 
 static int path_addr(const char *path, struct sockaddr_un *sa)
@@ -181,7 +180,6 @@ void ys_control_accept(struct ys_control *c)
 	while ((fd = accept4(c->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
 		/* the socket file is 0600, and the peer must be root as well */
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) || cred.uid != 0) {
-			c->st.refused_peer++;
 			if (write(fd, "error: root only\n", 17) < 0)
 				(void)0;
 			close(fd);
@@ -189,7 +187,6 @@ void ys_control_accept(struct ys_control *c)
 		}
 		cl = find(c, -1);
 		if (!cl) {
-			c->st.turned_away++;
 			if (write(fd, "error: busy\n", 12) < 0)
 				(void)0;
 			close(fd);
@@ -218,7 +215,6 @@ static void start_reply(struct ys_control *c, struct client *cl)
 	} else if (!strcmp(cl->req, "stats text")) {
 		c->ops.stats_text(c->ops.arg, &cl->reply);
 	} else {
-		c->st.refused_request++;
 		reply_error(c, cl, "error: unknown request; try 'stats json' or 'stats text'\n");
 		return;
 	}
@@ -251,7 +247,6 @@ void ys_control_handle(struct ys_control *c, int fd)
 		if (memchr(cl->req, '\n', cl->req_len)) {
 			start_reply(c, cl);
 		} else if (cl->req_len == sizeof(cl->req)) {
-			c->st.refused_request++;
 			reply_error(c, cl, "error: request too long\n");
 		}
 		return;
@@ -266,7 +261,6 @@ void ys_control_handle(struct ys_control *c, int fd)
 		}
 		cl->sent += (size_t)n;
 	}
-	c->st.served++;
 	drop_client(c, cl);
 }
 
@@ -275,17 +269,11 @@ void ys_control_tick(struct ys_control *c, uint64_t now_ns)
 	for (int i = 0; i < YS_CONTROL_MAX_CLIENTS; i++) {
 		struct client *cl = &c->clients[i];
 
-		if (cl->fd >= 0 && now_ns - cl->since_ns > YS_CONTROL_TIMEOUT_NS) {
-			c->st.timeouts++;
+		if (cl->fd >= 0 && now_ns - cl->since_ns > YS_CONTROL_TIMEOUT_NS)
 			drop_client(c, cl);
-		}
 	}
 }
 
-const struct ys_control_stats *ys_control_stats(const struct ys_control *c)
-{
-	return &c->st;
-}
 
 /* ---- the client: yarasnoop stats ---- */
 

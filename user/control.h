@@ -20,10 +20,6 @@ struct ys_control_ops {
 	void *arg;
 };
 
-struct ys_control_stats {
-	uint64_t served, refused_peer, refused_request, timeouts, turned_away;
-};
-
 struct ys_control;
 
 /* Binds PATH 0600, replacing a stale socket file (nobody listening) but
@@ -37,7 +33,6 @@ void ys_control_accept(struct ys_control *c);
 void ys_control_handle(struct ys_control *c, int fd);
 /* Closes clients that have been connected for too long. */
 void ys_control_tick(struct ys_control *c, uint64_t now_ns);
-const struct ys_control_stats *ys_control_stats(const struct ys_control *c);
 
 /* yarasnoop stats [--control PATH] [--format text|json] */
 int ys_stats_main(int argc, char **argv);

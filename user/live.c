@@ -81,7 +81,6 @@ struct live {
 	uint64_t tombs_dropped;		/* bytes lost after a stream was evicted */
 };
 
-static struct live *g_live;	/* for the control socket's callbacks */
 
 static void usage(FILE *f)
 {
@@ -446,7 +445,6 @@ static void fill_proc_stats(struct live *L, struct ys_proc_stats *ps)
 	memset(ps, 0, sizeof(*ps));
 	ps->rss_bytes = ys_proc_rss_bytes();
 	ps->rules_bytes = L->rules->rules_bytes;
-	ps->evictions = L->table.evicted;
 }
 
 
@@ -1159,7 +1157,6 @@ int ys_live_main(int argc, char **argv)
 	if (!L.rule_paths)
 		return YS_EXIT_RUNTIME;
 	ys_idmap_init(&L.tombs);
-	g_live = &L;
 	ys_harden_early();
 	signal(SIGPIPE, SIG_IGN);	/* a closed output pipe is an error to report, not a death */
 	err = parse_opts(&L, argc, argv);

@@ -59,7 +59,6 @@ static int count_strings(struct ys_engine *e, YR_SCAN_CONTEXT *ctx)
 		err = ys_stream_add_string_matches(e->table, s, i, cnt);
 		if (err)
 			return err;
-		e->new_matches += cnt;
 	}
 	return 0;
 }
@@ -173,7 +172,6 @@ static int scan_window(struct ys_engine *e, struct ys_stream *s, const uint8_t *
 	e->cur = s;
 	e->accept_lo = lo;
 	e->accept_hi = hi;
-	e->new_matches = 0;
 	e->cb_err = 0;
 	e->provisional = provisional;
 	if (!provisional)

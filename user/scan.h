@@ -66,7 +66,6 @@ struct ys_engine {
 	/* state of the scan under way */
 	struct ys_stream *cur;
 	uint64_t accept_lo, accept_hi;
-	uint64_t new_matches;	/* string matches counted by the last scan */
 	uint64_t piece_max;	/* most pending bytes a stream holds */
 	bool provisional;
 	int cb_err;

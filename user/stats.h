@@ -14,8 +14,6 @@
 struct ys_proc_stats {
 	uint64_t rss_bytes;
 	uint64_t rules_bytes;
-	uint64_t evictions;
-	uint64_t bytes_dropped_total;	/* ended streams included */
 };
 
 /* title: "Final memory statistics" or "Memory statistics". live adds the
