@@ -227,6 +227,17 @@ static void tombs_clear(struct live *L)
 	ys_idmap_fini(&L->tombs);
 }
 
+/* A new stream starts at offset 0, or, after an eviction, where the
+ * evicted one ended; its tombstone, if any, is the caller's to free. */
+static struct tomb *stream_begin(struct live *L, struct ys_stream *s)
+{
+	struct tomb *t = tomb_take(L, s->id);
+	uint64_t start = t ? t->end : 0;
+
+	s->start = s->end = s->buf_off = s->accepted = start;
+	return t;
+}
+
 /* A stream we learn of from a data record: its open record was lost, or it
  * was evicted and written to again. */
 static int stream_from_write(struct live *L, const struct ys_rec_write *w, struct ys_stream **out)
@@ -235,7 +246,6 @@ static int stream_from_write(struct live *L, const struct ys_rec_write *w, struc
 	struct tomb *t;
 	char comm[YS_COMM_LEN + 8];
 	char link[64], buf[PATH_MAX];
-	uint64_t start = 0;
 	ssize_t n;
 	int err;
 
@@ -247,9 +257,8 @@ static int stream_from_write(struct live *L, const struct ys_rec_write *w, struc
 	s->fd = w->fd;
 	/* after an eviction the new stream picks up where the old one ended,
 	 * under its name */
-	t = tomb_take(L, w->stream_id);
+	t = stream_begin(L, s);
 	if (t) {
-		start = t->end;
 		memcpy(s->comm, t->comm, sizeof(s->comm));
 		if (t->path[0])
 			ys_stream_set_path(s, t->path);
@@ -263,7 +272,6 @@ static int stream_from_write(struct live *L, const struct ys_rec_write *w, struc
 			ys_stream_set_path(s, buf);
 		}
 	}
-	s->start = s->end = s->buf_off = s->accepted = start;
 	*out = s;
 	return 0;
 }
@@ -336,8 +344,6 @@ static int on_open(void *arg, const struct ys_rec_open *o)
 {
 	struct live *L = arg;
 	struct ys_stream *s = ys_table_find(&L->table, o->stream_id);
-	struct tomb *t;
-	uint64_t start = 0;
 	int err;
 
 	if (s)
@@ -351,12 +357,7 @@ static int on_open(void *arg, const struct ys_rec_open *o)
 	memcpy(s->comm, o->comm, sizeof(s->comm));
 	s->comm[sizeof(s->comm) - 1] = 0;
 	set_path(s, o);
-	t = tomb_take(L, o->stream_id);
-	if (t) {
-		start = t->end;
-		free(t);
-	}
-	s->start = s->end = s->buf_off = s->accepted = start;
+	free(stream_begin(L, s));
 	return enforce_limits(L);
 }
 
@@ -1014,14 +1015,14 @@ static int parse_opts(struct live *L, int argc, char **argv)
 			L->copts.ring_size = v;
 			break;
 		case OPT_WINDOW:
-			if (ys_parse_size(optarg, &v) || v == 0 || v > (64u << 20))
-				return bad_value("--window", optarg, "a size from 1 to 64M");
-			L->ropts.window = v;
+			err = ys_rules_parse_window(&L->ropts, optarg);
+			if (err)
+				return err;
 			break;
 		case OPT_HISTORY:
-			if (ys_parse_size(optarg, &v) || v > (64u << 20))
-				return bad_value("--history", optarg, "a size up to 64M");
-			L->ropts.history = v;
+			err = ys_rules_parse_history(&L->ropts, optarg);
+			if (err)
+				return err;
 			break;
 		case OPT_MAX_STREAMS:
 			if (ys_parse_u64(optarg, &v) || v == 0 || v > (1u << 24))
@@ -1164,14 +1165,9 @@ int ys_live_main(int argc, char **argv)
 		live_cleanup(&L);
 		return err > 0 ? YS_EXIT_OK : YS_EXIT_USAGE;
 	}
-	if (!L.nrule_paths) {
-		if (ys_default_rules_dir(defrules, sizeof(defrules))) {
-			ys_err("no -r given and the bundled rules were not found next to the binary; pass -r RULES");
-			err = -ENOENT;
-			goto usage_error;
-		}
-		L.rule_paths[L.nrule_paths++] = defrules;
-	}
+	if (!L.nrule_paths &&
+	    ys_rules_use_default(L.rule_paths, &L.nrule_paths, defrules, sizeof(defrules)))
+		goto usage_error;
 	err = ys_yara_init();
 	if (err)
 		goto runtime_error;

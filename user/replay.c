@@ -361,18 +361,14 @@ int ys_replay_main(int argc, char **argv)
 			show_strings = true;
 			break;
 		case OPT_WINDOW:
-			if (ys_parse_size(optarg, &v) || v == 0 || v > (64u << 20)) {
-				err = bad_opt("--window (1 byte to 64M)", optarg);
+			err = ys_rules_parse_window(&rp.ropts, optarg);
+			if (err)
 				goto cleanup;
-			}
-			rp.ropts.window = v;
 			break;
 		case OPT_HISTORY:
-			if (ys_parse_size(optarg, &v) || v > (64u << 20)) {
-				err = bad_opt("--history (up to 64M)", optarg);
+			err = ys_rules_parse_history(&rp.ropts, optarg);
+			if (err)
 				goto cleanup;
-			}
-			rp.ropts.history = v;
 			break;
 		case OPT_OVERLAP_DELTA:
 			rp.ropts.overlap_delta = strtol(optarg, NULL, 10);
@@ -402,12 +398,9 @@ int ys_replay_main(int argc, char **argv)
 		goto cleanup;
 	}
 	if (!rp.nrules) {
-		if (ys_default_rules_dir(defrules, sizeof(defrules))) {
-			ys_err("no -r given and the bundled rules were not found next to the binary; pass -r RULES");
-			err = -ENOENT;
+		err = ys_rules_use_default(rp.rules, &rp.nrules, defrules, sizeof(defrules));
+		if (err)
 			goto cleanup;
-		}
-		rp.rules[rp.nrules++] = defrules;
 	}
 	for (size_t i = 0; i < rp.nin; i++) {
 		err = map_input(&rp.in[i]);

@@ -507,6 +507,40 @@ int ys_default_rules_dir(char *buf, size_t len)
 	return -ENOENT;
 }
 
+int ys_rules_use_default(const char **paths, size_t *n, char *buf, size_t len)
+{
+	if (ys_default_rules_dir(buf, len)) {
+		ys_err("no -r given and the bundled rules were not found next to the binary; pass -r RULES");
+		return -ENOENT;
+	}
+	paths[(*n)++] = buf;
+	return 0;
+}
+
+int ys_rules_parse_window(struct ys_rules_opts *o, const char *val)
+{
+	uint64_t v;
+
+	if (ys_parse_size(val, &v) || v == 0 || v > (64u << 20)) {
+		ys_err("invalid value '%s' for --window: a size from 1 to 64M", val);
+		return -EINVAL;
+	}
+	o->window = v;
+	return 0;
+}
+
+int ys_rules_parse_history(struct ys_rules_opts *o, const char *val)
+{
+	uint64_t v;
+
+	if (ys_parse_size(val, &v) || v > (64u << 20)) {
+		ys_err("invalid value '%s' for --history: a size up to 64M", val);
+		return -EINVAL;
+	}
+	o->history = v;
+	return 0;
+}
+
 int ys_yara_init(void)
 {
 	return yr_initialize() == ERROR_SUCCESS ? 0 : -ENOMEM;
