@@ -39,8 +39,8 @@ for t in tests/integration/test_*; do
 	[[ -x $t ]] && run_suite "integration/$(basename "$t")" "$t"
 done
 
-echo "== TOTAL: $suites suites, $pass passed, $fail failed, $skip skipped"
-if [[ $fail -ne 0 ]]; then
-	echo "== FAILED: ${failed_suites[*]}"
-	exit 1
-fi
+echo "== $suites suites"
+[[ $fail -ne 0 ]] && echo "== FAILED: ${failed_suites[*]}"
+# the closing line, alone, in the form test harnesses recognise
+echo "$pass passed, $fail failed, $skip skipped"
+[[ $fail -eq 0 ]]
