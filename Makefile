@@ -18,6 +18,7 @@ override OUTPUT := $(OUTPUT)/san
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
 
+VERSION := 0.4.0
 PKGS    := yara uuid libbpf
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 ARCH    := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
@@ -25,15 +26,15 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	      -Iinclude -I$(OUTPUT)
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
-	   -D_GNU_SOURCE -Iinclude -Iuser -I$(OUTPUT) $(SANFLAGS) \
+	   -D_GNU_SOURCE -DYS_VERSION='"$(VERSION)"' -Iinclude -Iuser -I$(OUTPUT) $(SANFLAGS) \
 	   $(shell pkg-config --cflags $(PKGS))
 LDFLAGS += $(SANFLAGS)
 LDLIBS  += $(shell pkg-config --libs $(PKGS))
 
 # user-space modules shared by the tool and its unit tests
-CORE    := mem util rules streams scan output stats records idmap
+CORE    := mem util buf json rules streams scan output stats records idmap
 CORE_OBJ := $(patsubst %,$(OUTPUT)/%.o,$(CORE))
-APP_OBJ := $(patsubst %,$(OUTPUT)/%.o,replay capture live control privs main)
+APP_OBJ := $(patsubst %,$(OUTPUT)/%.o,opts replay capture targets events report live control privs main)
 SKEL    := $(OUTPUT)/yarasnoop.skel.h
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -65,7 +66,8 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
-$(OUTPUT)/capture.o $(OUTPUT)/live.o: $(SKEL)
+# everything that includes capture.h sees the skeleton's types
+$(patsubst %,$(OUTPUT)/%.o,capture opts targets events report live replay main): $(SKEL)
 
 $(OUTPUT)/yarasnoop: $(CORE_OBJ) $(APP_OBJ)
 	$(call msg,LINK,$@)
@@ -100,7 +102,7 @@ FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
 	       -Wno-gnu-variable-sized-type-not-at-end \
 	       -D_GNU_SOURCE -Iinclude -Iuser $(shell pkg-config --cflags yara uuid)
 FUZZ_LDLIBS := $(shell pkg-config --libs yara uuid)
-FUZZ_OBJ := $(patsubst %,$(FUZZ_DIR)/%.o,mem util rules streams scan output records)
+FUZZ_OBJ := $(patsubst %,$(FUZZ_DIR)/%.o,mem util buf json rules streams scan output records)
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(wildcard tests/fuzz/fuzz_*.c))
 
 $(FUZZ_DIR):

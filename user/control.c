@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "opts.h"
 #include "util.h"
 
 struct client {
@@ -287,50 +287,19 @@ static int line_len(const char *buf, size_t n)
 
 int ys_stats_main(int argc, char **argv)
 {
-	static const struct option lopts[] = {
-		{ "control", required_argument, NULL, 'c' },
-		{ "format", required_argument, NULL, 'F' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	const char *path = YS_CONTROL_DEFAULT, *req = "stats text\n";
+	struct ys_config cfg;
+	const char *path, *req;
 	struct sockaddr_un sa;
 	char buf[65536];
 	ssize_t n;
-	int opt, fd, rc = YS_EXIT_OK;
+	int fd, rc = YS_EXIT_OK;
 
-	opterr = 0;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, ":h", lopts, NULL)) != -1) {
-		switch (opt) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'F':
-			if (!strcmp(optarg, "json")) {
-				req = "stats json\n";
-			} else if (strcmp(optarg, "text")) {
-				ys_err("invalid value '%s' for --format: text or json", optarg);
-				return YS_EXIT_USAGE;
-			}
-			break;
-		case 'h':
-			printf("Usage: yarasnoop stats [--control PATH] [--format text|json]\n"
-			       "Prints the memory statistics of the yarasnoop running on PATH\n"
-			       "(default " YS_CONTROL_DEFAULT ").\n");
-			return YS_EXIT_OK;
-		case ':':
-			ys_err("option %s needs a value", argv[optind - 1]);
-			return YS_EXIT_USAGE;
-		default:
-			ys_err("unknown option %s; see yarasnoop stats --help", argv[optind - 1]);
-			return YS_EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		ys_err("unexpected argument '%s'", argv[optind]);
-		return YS_EXIT_USAGE;
-	}
+	rc = ys_opts_parse(&cfg, YS_CMD_STATS, argc, argv);
+	ys_config_free(&cfg);
+	if (rc)
+		return rc > 0 ? YS_EXIT_OK : YS_EXIT_USAGE;
+	path = cfg.control_path;
+	req = cfg.format == YS_FMT_JSON ? "stats json\n" : "stats text\n";
 	if (path_addr(path, &sa)) {
 		ys_err("control socket path %s is too long", path);
 		return YS_EXIT_USAGE;

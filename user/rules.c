@@ -507,16 +507,6 @@ int ys_default_rules_dir(char *buf, size_t len)
 	return -ENOENT;
 }
 
-int ys_rules_use_default(const char **paths, size_t *n, char *buf, size_t len)
-{
-	if (ys_default_rules_dir(buf, len)) {
-		ys_err("no -r given and the bundled rules were not found next to the binary; pass -r RULES");
-		return -ENOENT;
-	}
-	paths[(*n)++] = buf;
-	return 0;
-}
-
 int ys_rules_parse_window(struct ys_rules_opts *o, const char *val)
 {
 	uint64_t v;

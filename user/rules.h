@@ -50,9 +50,6 @@ void ys_rules_free(struct ys_rules *r);
 
 /* Directory of the bundled default rules, next to the binary. */
 int ys_default_rules_dir(char *buf, size_t len);
-/* Without -r: the bundled rules become paths[(*n)++] (buf holds the
- * directory). -ENOENT after one line if they are not there. */
-int ys_rules_use_default(const char **paths, size_t *n, char *buf, size_t len);
 /* --window and --history, the same for every command that scans:
  * -EINVAL after one line naming the option and the value. */
 int ys_rules_parse_window(struct ys_rules_opts *o, const char *val);

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "stats.h"
 
 void ys_stats_text(struct ys_buf *b, const struct ys_table *t, const char *title, bool live)
@@ -40,40 +41,24 @@ void ys_stats_text(struct ys_buf *b, const struct ys_table *t, const char *title
 	}
 }
 
-void ys_stats_stream_json(struct ys_buf *b, const struct ys_table *t, const struct ys_rules *r,
+void ys_stats_stream_json(struct ys_json *j, const struct ys_table *t, const struct ys_rules *r,
 			  const struct ys_stream *s, bool live)
 {
-	char uuid[37];
-
-	uuid_unparse_lower(s->uuid, uuid);
-	ys_buf_puts(b, "{");
-	if (s->input) {
-		ys_buf_puts(b, "\"input\":");
-		ys_buf_json_cstr(b, s->input);
-		ys_buf_puts(b, ",");
-	}
-	ys_buf_printf(b, "\"uuid\":\"%s\"", uuid);
+	ys_stream_ident_json(j, s);
+	ys_json_ku64(j, "bytes_processed", s->bytes_scanned);
+	ys_json_ku64(j, "lines_processed", s->lines);
 	if (live) {
-		ys_buf_printf(b, ",\"pid\":%u,\"comm\":", s->pid);
-		ys_buf_json_str(b, s->comm, strnlen(s->comm, YS_COMM_LEN));
-		ys_buf_printf(b, ",\"fd\":%d,\"path\":", s->fd);
-		ys_buf_json_cstr(b, s->path ? s->path : "");
-	}
-	ys_buf_printf(b, ",\"bytes_processed\":%llu,\"lines_processed\":%llu",
-		      (unsigned long long)s->bytes_scanned, (unsigned long long)s->lines);
-	if (live) {
-		ys_buf_printf(b, ",\"rules_matched\":%u", s->rules_matched);
+		ys_json_ku64(j, "rules_matched", s->rules_matched);
 	} else {
-		ys_buf_puts(b, ",\"rules_matched\":");
-		ys_buf_rule_names_json(b, r->yr, r->num_rules, s);
+		ys_json_key(j, "rules_matched");
+		ys_json_rule_names(j, r->yr, r->num_rules, s);
 	}
-	ys_buf_printf(b, ",\"private_rules_matched\":%u,\"memory_bytes\":%zu",
-		      s->private_matched, ys_stream_memory(t, s));
-	if (live)
-		ys_buf_printf(b, ",\"bytes_dropped\":%llu,\"bytes_truncated\":%llu",
-			      (unsigned long long)s->bytes_dropped,
-			      (unsigned long long)s->bytes_truncated);
-	ys_buf_puts(b, "}");
+	ys_json_ku64(j, "private_rules_matched", s->private_matched);
+	ys_json_ku64(j, "memory_bytes", ys_stream_memory(t, s));
+	if (live) {
+		ys_json_ku64(j, "bytes_dropped", s->bytes_dropped);
+		ys_json_ku64(j, "bytes_truncated", s->bytes_truncated);
+	}
 }
 
 uint64_t ys_proc_rss_bytes(void)

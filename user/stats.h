@@ -19,8 +19,10 @@ struct ys_proc_stats {
 /* title: "Final memory statistics" or "Memory statistics". live adds the
  * process side of each stream (pid, comm, fd, path, dropped bytes). */
 void ys_stats_text(struct ys_buf *b, const struct ys_table *t, const char *title, bool live);
-/* {"uuid":..,...} for one stream; live adds pid/comm/fd/path/bytes_dropped. */
-void ys_stats_stream_json(struct ys_buf *b, const struct ys_table *t, const struct ys_rules *r,
+/* One stream's fields ("uuid":.., ...) inside the caller's JSON object;
+ * live adds its loss counts. */
+struct ys_json;
+void ys_stats_stream_json(struct ys_json *j, const struct ys_table *t, const struct ys_rules *r,
 			  const struct ys_stream *s, bool live);
 uint64_t ys_proc_rss_bytes(void);
 

@@ -61,7 +61,7 @@ mkdir "$TMP/dir"; cp "$R" "$TMP/dir/a.yar"; printf 'rule extra { strings: $e = "
 expect_exit "a rules directory is read" 0 "$YARASNOOP" replay -r "$TMP/dir" -i "$IN1" --format json
 check "... both of its files" grep -q '"extra"' "$TMP/out"
 expect_exit "-c 0: exit 2" 2 "$YARASNOOP" replay -r "$R" -i "$IN1" -c 0
-check "... named" grep -q "invalid chunk count" "$TMP/err"
+check "... named" grep -q "invalid value '0' for --chunks: a number of chunks, 1 or more" "$TMP/err"
 expect_exit "-c -1: exit 2" 2 "$YARASNOOP" replay -r "$R" -i "$IN1" -c -1
 expect_exit "missing input: exit 2" 2 "$YARASNOOP" replay -r "$R" -i "$TMP/missing.log"
 check "... named" grep -q "input file $TMP/missing.log: No such file or directory" "$TMP/err"

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/* Records into streams: a stream starts at its open record (or its first
+ * write), takes its writes, and ends when the kernel says it closed, when
+ * it is evicted, or at shutdown. */
+#ifndef YS_EVENTS_H
+#define YS_EVENTS_H
+
+#include "live.h"
+#include "records.h"
+
+int ys_shard_init(struct ys_shard *sh, struct ys_live *L);
+void ys_shard_fini(struct ys_shard *sh);
+
+int ys_ev_open(struct ys_shard *sh, const struct ys_rec_open *o);
+int ys_ev_write(struct ys_shard *sh, const struct ys_rec_write *w, const uint8_t *data);
+int ys_ev_close(struct ys_shard *sh, const struct ys_rec_close *c);
+/* Every record is in: the streams still open end with "shutdown". */
+int ys_ev_shutdown(struct ys_shard *sh);
+
+#endif

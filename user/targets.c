@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: MIT
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "live.h"
+#include "targets.h"
+#include "util.h"
+
+int ys_target_tgid(uint32_t pid, uint32_t *tgid)
+{
+	char path[64], line[256];
+	FILE *f;
+	int found = 0;
+
+	snprintf(path, sizeof(path), "/proc/%u/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -ESRCH;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Tgid: %u", tgid) == 1) {
+			found = 1;
+			break;
+		}
+	fclose(f);
+	return found ? 0 : -ESRCH;
+}
+
+const char *ys_proc_comm(uint32_t pid, char *buf, size_t len)
+{
+	char p[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(p, sizeof(p), "/proc/%u/comm", pid);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	buf[0] = 0;
+	if (fd < 0)
+		return buf;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		n = 0;
+	buf[n] = 0;
+	if (n && buf[n - 1] == '\n')
+		buf[n - 1] = 0;
+	return buf;
+}
+
+static bool proc_alive(uint32_t pid)
+{
+	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
+/* -C/-u: processes already running when we start. */
+static int add_existing(struct ys_live *L)
+{
+	const struct ys_capture_opts *co = &L->cfg.copts;
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+	char path[64], comm[64];
+	struct stat st;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		uint64_t pid;
+
+		if (ys_parse_u64(de->d_name, &pid) || pid == (uint64_t)getpid())
+			continue;
+		if (co->comm && strcmp(ys_proc_comm((uint32_t)pid, comm, sizeof(comm)), co->comm))
+			continue;
+		if (co->uid_filter) {
+			snprintf(path, sizeof(path), "/proc/%llu", (unsigned long long)pid);
+			if (stat(path, &st) || st.st_uid != co->uid)
+				continue;
+		}
+		ys_capture_trace_pid(L->cap, (uint32_t)pid, L->cfg.follow);
+	}
+	closedir(d);
+	return 0;
+}
+
+int ys_targets_add(struct ys_live *L)
+{
+	const struct ys_config *c = &L->cfg;
+	size_t alive = 0;
+	int err;
+
+	for (size_t i = 0; i < c->npids; i++) {
+		err = ys_capture_trace_pid(L->cap, c->pids[i], c->follow);
+		if (err) {
+			ys_err("cannot trace process %u: %s", c->pids[i], strerror(-err));
+			return err;
+		}
+	}
+	/* a process that exited while we attached never sends its exit */
+	for (size_t i = 0; i < c->npids; i++) {
+		if (proc_alive(c->pids[i]))
+			alive++;
+		else
+			ys_err("process %u exited while yarasnoop attached", c->pids[i]);
+	}
+	if (c->npids && !alive) {
+		ys_err("none of the processes given to -p is still running");
+		return -ESRCH;
+	}
+	if (c->copts.comm || c->copts.uid_filter)
+		return add_existing(L);
+	return 0;
+}
+
+/* The command starts stopped on a pipe until its pid is in the traced map,
+ * so that we see it from its first instruction. */
+int ys_targets_spawn(struct ys_live *L)
+{
+	char **cmd = L->cfg.command;
+	int go[2], ep[2], e = 0;
+	sigset_t none;
+	ssize_t n;
+	char c;
+
+	if (pipe2(go, O_CLOEXEC))
+		return -errno;
+	if (pipe2(ep, O_CLOEXEC)) {
+		e = -errno;
+		close(go[0]);
+		close(go[1]);
+		return e;
+	}
+	L->child = fork();
+	if (L->child < 0) {
+		e = -errno;
+		close(go[0]);
+		close(go[1]);
+		close(ep[0]);
+		close(ep[1]);
+		return e;
+	}
+	if (L->child == 0) {
+		close(go[1]);
+		close(ep[0]);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		if (read(go[0], &c, 1) != 1)
+			_exit(YS_EXIT_EXEC);
+		execvp(cmd[0], cmd);
+		e = errno;
+		if (write(ep[1], &e, sizeof(e)) < 0)
+			_exit(YS_EXIT_EXEC);
+		_exit(YS_EXIT_EXEC);
+	}
+	close(go[0]);
+	close(ep[1]);
+	e = ys_capture_trace_pid(L->cap, (uint32_t)L->child, true);
+	if (e) {
+		ys_err("cannot trace the command's process %d: %s", L->child, strerror(-e));
+		close(go[1]);
+		close(ep[0]);
+		waitpid(L->child, NULL, 0);
+		L->child = -1;
+		return e;
+	}
+	n = write(go[1], "g", 1);
+	close(go[1]);
+	n = n == 1 ? read(ep[0], &e, sizeof(e)) : -1;
+	close(ep[0]);
+	if (n != 0) {
+		ys_err("cannot execute %s: %s", cmd[0], n == sizeof(e) ? strerror(e) : "failed to start");
+		waitpid(L->child, NULL, 0);
+		L->child = -1;
+		return -ENOEXEC;
+	}
+	return 0;
+}

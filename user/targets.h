@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/* What the live command traces: processes given by pid, found by name or
+ * user when it starts, or the command it runs. */
+#ifndef YS_TARGETS_H
+#define YS_TARGETS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ys_live;
+
+/* A thread id given to -p means its process. 0 or -ESRCH. */
+int ys_target_tgid(uint32_t pid, uint32_t *tgid);
+/* The comm of pid from /proc ("" when it is gone). */
+const char *ys_proc_comm(uint32_t pid, char *buf, size_t len);
+/* -p, -C, -u: puts the processes running now in the traced map. */
+int ys_targets_add(struct ys_live *L);
+/* -- COMMAND: starts it stopped, traces it from its first instruction. */
+int ys_targets_spawn(struct ys_live *L);
+
+#endif
