@@ -29,12 +29,12 @@ CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
 	   -D_GNU_SOURCE -DYS_VERSION='"$(VERSION)"' -Iinclude -Iuser -I$(OUTPUT) $(SANFLAGS) \
 	   $(shell pkg-config --cflags $(PKGS))
 LDFLAGS += $(SANFLAGS)
-LDLIBS  += $(shell pkg-config --libs $(PKGS))
+LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lpthread
 
 # user-space modules shared by the tool and its unit tests
-CORE    := mem util buf json rules streams scan output stats records idmap
+CORE    := mem util buf json queue writer rules streams scan output stats records idmap
 CORE_OBJ := $(patsubst %,$(OUTPUT)/%.o,$(CORE))
-APP_OBJ := $(patsubst %,$(OUTPUT)/%.o,opts replay capture targets events report live control privs main)
+APP_OBJ := $(patsubst %,$(OUTPUT)/%.o,opts replay capture cgroup targets drain workers events report live control privs main)
 SKEL    := $(OUTPUT)/yarasnoop.skel.h
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -67,7 +67,7 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
 # everything that includes capture.h sees the skeleton's types
-$(patsubst %,$(OUTPUT)/%.o,capture opts targets events report live replay main): $(SKEL)
+$(patsubst %,$(OUTPUT)/%.o,capture opts targets drain workers events report live replay control main): $(SKEL)
 
 $(OUTPUT)/yarasnoop: $(CORE_OBJ) $(APP_OBJ)
 	$(call msg,LINK,$@)
@@ -102,7 +102,7 @@ FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
 	       -Wno-gnu-variable-sized-type-not-at-end \
 	       -D_GNU_SOURCE -Iinclude -Iuser $(shell pkg-config --cflags yara uuid)
 FUZZ_LDLIBS := $(shell pkg-config --libs yara uuid)
-FUZZ_OBJ := $(patsubst %,$(FUZZ_DIR)/%.o,mem util buf json rules streams scan output records)
+FUZZ_OBJ := $(patsubst %,$(FUZZ_DIR)/%.o,mem util buf json queue writer rules streams scan output records)
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(wildcard tests/fuzz/fuzz_*.c))
 
 $(FUZZ_DIR):

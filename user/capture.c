@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -24,6 +26,8 @@
 struct ys_capture {
 	struct yarasnoop_bpf *skel;
 	struct ring_buffer *rb;
+	/* the ring's consumer and producer positions, mapped read-only */
+	const unsigned long *cons_pos, *prod_pos;
 	struct ys_record_ops ops;
 	struct ys_record_stats rstats;
 	int ncpus;
@@ -159,6 +163,25 @@ static int configure(struct yarasnoop_bpf *skel, const struct ys_capture_opts *o
 	return err;
 }
 
+/* The ring's first page holds the consumer position, the second the
+ * producer's: read-only views of them tell how full the ring is. */
+static int map_positions(struct ys_capture *c)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	int fd = bpf_map__fd(c->skel->maps.rb);
+	void *p;
+
+	p = mmap(NULL, page, PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	c->cons_pos = p;
+	p = mmap(NULL, page, PROT_READ, MAP_SHARED, fd, page);
+	if (p == MAP_FAILED)
+		return -errno;
+	c->prod_pos = p;
+	return 0;
+}
+
 int ys_capture_open(const struct ys_capture_opts *o, const struct ys_record_ops *ops,
 		    struct ys_capture **out)
 {
@@ -215,6 +238,11 @@ int ys_capture_open(const struct ys_capture_opts *o, const struct ys_record_ops 
 		ys_err("cannot map the ring buffer: %s", strerror(errno));
 		goto cleanup;
 	}
+	err = map_positions(c);
+	if (err) {
+		ys_err("cannot map the ring buffer's positions: %s", strerror(-err));
+		goto cleanup;
+	}
 	*out = c;
 	return 0;
 cleanup:
@@ -227,6 +255,10 @@ void ys_capture_close(struct ys_capture *c)
 	if (!c)
 		return;
 	ring_buffer__free(c->rb);
+	if (c->cons_pos)
+		munmap((void *)c->cons_pos, sysconf(_SC_PAGESIZE));
+	if (c->prod_pos)
+		munmap((void *)c->prod_pos, sysconf(_SC_PAGESIZE));
 	yarasnoop_bpf__destroy(c->skel);
 	free(c);
 	free(bpf_log);
@@ -251,6 +283,26 @@ int ys_capture_ring_fd(struct ys_capture *c)
 int ys_capture_consume(struct ys_capture *c)
 {
 	return ring_buffer__consume(c->rb);
+}
+
+int ys_capture_poll(struct ys_capture *c, int timeout_ms)
+{
+	struct epoll_event ev;
+
+	/* ring_buffer__poll() would take only what epoll reports, and records
+	 * submitted without a wake-up are not reported: take whatever is
+	 * there, woken or not */
+	if (epoll_wait(ring_buffer__epoll_fd(c->rb), &ev, 1, timeout_ms) < 0 && errno != EINTR)
+		return -errno;
+	return ring_buffer__consume(c->rb);
+}
+
+uint64_t ys_capture_ring_used(const struct ys_capture *c)
+{
+	unsigned long cons = __atomic_load_n(c->cons_pos, __ATOMIC_ACQUIRE);
+	unsigned long prod = __atomic_load_n(c->prod_pos, __ATOMIC_ACQUIRE);
+
+	return prod - cons;
 }
 
 const struct ys_record_stats *ys_capture_record_stats(const struct ys_capture *c)

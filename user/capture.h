@@ -39,6 +39,10 @@ int ys_capture_ring_fd(struct ys_capture *c);
 /* Hands every record waiting in the ring to the ops; returns how many, or
  * the first handler error. */
 int ys_capture_consume(struct ys_capture *c);
+/* Waits up to timeout_ms for records, then hands them on as above. */
+int ys_capture_poll(struct ys_capture *c, int timeout_ms);
+/* Bytes in the ring not yet consumed. */
+uint64_t ys_capture_ring_used(const struct ys_capture *c);
 const struct ys_record_stats *ys_capture_record_stats(const struct ys_capture *c);
 
 /* The kernel's count of bytes written to stream `id` at (tgid, fd), if the

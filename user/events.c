@@ -58,6 +58,8 @@ static void set_path(struct ys_stream *s, const struct ys_rec_open *o)
 /* What an evicted stream leaves until the kernel says it closed: where it
  * ended, and its name for the stream that goes on from there (the process
  * may be gone, or its /proc out of our reach, by the time it writes again). */
+#define YS_TOMBS_MAX (1u << 20)
+
 struct tomb {
 	uint64_t end;
 	char comm[YS_COMM_LEN];
@@ -129,6 +131,7 @@ static int stream_from_write(struct ys_shard *sh, const struct ys_rec_write *w,
 	err = ys_table_add(&sh->table, w->stream_id, &s);
 	if (err)
 		return err;
+	atomic_fetch_add(&sh->L->streams, 1);
 	s->pid = w->tgid;
 	s->tid = w->tid;
 	s->fd = w->fd;
@@ -173,10 +176,11 @@ static int end_stream(struct ys_shard *sh, struct ys_stream *s, uint64_t written
 		err = ys_stream_flush(&sh->engine, s, true);
 	if (L->cfg.format == YS_FMT_JSON || ys_verbose || s->rules_matched || s->bytes_dropped ||
 	    s->bytes_truncated)
-		ys_out_stream_end(&L->out, s, ys_end_reason_str(reason), L->rules->yr,
+		ys_out_stream_end(&sh->out, s, ys_end_reason_str(reason), L->rules->yr,
 				  L->rules->num_rules);
 	account_ended(sh, s);
 	ys_table_remove(&sh->table, s);
+	atomic_fetch_sub(&L->streams, 1);
 	return err;
 }
 
@@ -194,19 +198,40 @@ static int evict_one(struct ys_shard *sh)
 	return end_stream(sh, s, s->end, YS_END_EVICTED);
 }
 
+/* Tells the other shards how much memory this one holds. */
+static void publish_memory(struct ys_shard *sh)
+{
+	size_t now = ys_table_memory(&sh->table);
+
+	if (now != sh->published_memory) {
+		atomic_fetch_add(&sh->L->memory, (int64_t)now - (int64_t)sh->published_memory);
+		sh->published_memory = now;
+	}
+}
+
+/* The limits are global: a shard over them evicts its own least recently
+ * written streams (so the order is LRU within a worker). */
 static int enforce_limits(struct ys_shard *sh)
 {
+	struct ys_live *L = sh->L;
 	int err;
 
-	while (sh->table.n > sh->max_streams ||
-	       (sh->table.n > 1 && ys_table_memory(&sh->table) > sh->max_memory)) {
+	publish_memory(sh);
+	while (sh->table.n && (atomic_load(&L->streams) > L->cfg.max_streams ||
+			       (sh->table.n > 1 && atomic_load(&L->memory) > (int64_t)L->cfg.max_memory))) {
 		err = evict_one(sh);
+		publish_memory(sh);
 		if (err)
 			return err;
 	}
-	/* tombstones whose close record was lost must not pile up */
-	if (sh->tombs.n > sh->max_streams) {
-		ys_dbg("dropping %zu tombstones", sh->tombs.n);
+	/* A tombstone lives until the kernel says its stream closed, so there
+	 * are never more than the kernel has streams open; more means close
+	 * records were lost (counted by the kernel). Past that bound they go,
+	 * and the streams that come back are counted from offset 0 again. */
+	if (sh->tombs.n > YS_TOMBS_MAX) {
+		ys_err("warning: %zu tombstones, more than the kernel holds streams: dropping them",
+		       sh->tombs.n);
+		sh->tombs_lost += sh->tombs.n;
 		tombs_clear(sh);
 	}
 	return 0;
@@ -224,6 +249,7 @@ int ys_ev_open(struct ys_shard *sh, const struct ys_rec_open *o)
 	err = ys_table_add(&sh->table, o->stream_id, &s);
 	if (err)
 		return err;
+	atomic_fetch_add(&sh->L->streams, 1);
 	s->pid = o->tgid;
 	s->tid = o->tid;
 	s->fd = o->fd;
@@ -314,28 +340,34 @@ static int on_match(void *arg, struct ys_engine *e, struct ys_stream *s,
 
 	(void)e;
 	sh->rules_reported++;
-	ys_out_match(&sh->L->out, s, rule, ctx);
-	return 0;	/* a failing output is noticed by the loop */
+	ys_out_match(&sh->out, s, rule, ctx);
+	return 0;	/* a failing output is noticed by the worker */
 }
 
-int ys_shard_init(struct ys_shard *sh, struct ys_live *L)
+int ys_shard_init(struct ys_shard *sh, struct ys_live *L, unsigned idx)
 {
 	struct ys_sink sink = { .rule_match = on_match, .arg = sh };
 	int err;
 
 	memset(sh, 0, sizeof(*sh));
 	sh->L = L;
-	sh->max_streams = L->cfg.max_streams;
-	sh->max_memory = L->cfg.max_memory;
+	sh->idx = idx;
 	ys_idmap_init(&sh->tombs);
+	ys_out_init(&sh->out, L->outf, L->cfg.format);
+	sh->out.show_strings = L->cfg.show_strings;
+	sh->out.w = &L->writer;
 	err = ys_table_init(&sh->table, L->rules->num_rules, L->rules->num_strings);
 	if (err)
 		return err;
+	publish_memory(sh);
 	return ys_engine_init(&sh->engine, L->rules, &sh->table, &L->cfg.eopts, &sink);
 }
 
 void ys_shard_fini(struct ys_shard *sh)
 {
+	if (!sh->L)
+		return;
+	ys_out_fini(&sh->out);
 	if (sh->engine.scanner)
 		ys_engine_fini(&sh->engine);
 	if (sh->table.buckets)

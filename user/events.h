@@ -8,7 +8,8 @@
 #include "live.h"
 #include "records.h"
 
-int ys_shard_init(struct ys_shard *sh, struct ys_live *L);
+/* Shard idx: its own table, engine and output; the limits are global. */
+int ys_shard_init(struct ys_shard *sh, struct ys_live *L, unsigned idx);
 void ys_shard_fini(struct ys_shard *sh);
 
 int ys_ev_open(struct ys_shard *sh, const struct ys_rec_open *o);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
@@ -20,55 +21,11 @@
 #include "report.h"
 #include "targets.h"
 #include "util.h"
+#include "workers.h"
 
-#define TICK_NS (10 * 1000000ull)	/* how often the ring is drained */
-
-/* ---- records ---- */
-
-static int on_open(void *arg, const struct ys_rec_open *o)
-{
-	struct ys_live *L = arg;
-
-	return ys_ev_open(&L->shard, o);
-}
-
-static int on_write(void *arg, const struct ys_rec_write *w, const uint8_t *data)
-{
-	struct ys_live *L = arg;
-
-	return ys_ev_write(&L->shard, w, data);
-}
-
-static int on_close(void *arg, const struct ys_rec_close *c)
-{
-	struct ys_live *L = arg;
-
-	return ys_ev_close(&L->shard, c);
-}
-
-static int on_exit_rec(void *arg, const struct ys_rec_exit *x)
-{
-	struct ys_live *L = arg;
-	struct ys_map_counts mc;
-
-	ys_dbg("process %u exited", x->tgid);
-	/* -p: when every traced process is gone, so is our work */
-	if (L->cfg.npids && !L->cfg.command && !ys_capture_map_counts(L->cap, &mc) && !mc.traced)
-		L->targets_gone = true;
-	return 0;
-}
+#define TICK_NS (100 * 1000000ull)	/* statistics, control-socket timeouts */
 
 /* ---- the loop ---- */
-
-static int drain(struct ys_live *L)
-{
-	int n;
-
-	do {
-		n = ys_capture_consume(L->cap);
-	} while (n > 0);
-	return n < 0 ? n : 0;
-}
 
 static void on_signal(struct ys_live *L)
 {
@@ -99,13 +56,25 @@ static void on_signal(struct ys_live *L)
 	}
 }
 
+/* The first error of a thread: the drain, a worker, the output. */
+static int thread_error(struct ys_live *L)
+{
+	int err = atomic_load(&L->drain.err);
+
+	for (unsigned i = 0; !err && i < L->nworkers; i++)
+		err = atomic_load(&L->workers[i].err);
+	if (!err)
+		err = atomic_load(&L->writer.err);
+	return err;
+}
+
 static int run_loop(struct ys_live *L)
 {
 	struct epoll_event ev[8];
-	uint64_t ticks;
+	uint64_t v;
 	int n, err;
 
-	while (!L->stop && !L->child_done && !L->targets_gone) {
+	while (!L->stop && !L->child_done && !atomic_load(&L->drain.targets_gone)) {
 		n = epoll_wait(L->epfd, ev, ARRAY_SIZE(ev), -1);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -117,28 +86,35 @@ static int run_loop(struct ys_live *L)
 
 			if (fd == L->sigfd)
 				on_signal(L);
-			else if (fd == L->timerfd && read(L->timerfd, &ticks, sizeof(ticks)) < 0)
-				(void)ticks;
+			else if ((fd == L->timerfd || fd == L->wakefd) && read(fd, &v, sizeof(v)) < 0)
+				(void)v;
 			else if (L->ctl && fd == ys_control_fd(L->ctl))
 				ys_control_accept(L->ctl);
 			else if (L->ctl && ys_control_owns(L->ctl, fd))
 				ys_control_handle(L->ctl, fd);
 		}
-		err = drain(L);
-		if (!err)
-			err = ys_engine_flush_due(&L->shard.engine, ys_now_ns());
+		err = thread_error(L);
 		if (err)
 			return err;
 		ys_report_periodic(L, ys_now_ns());
 		if (L->ctl)
 			ys_control_tick(L->ctl, ys_now_ns());
-		if (L->out.err)
-			return L->out.err;
 	}
 	return 0;
 }
 
 /* ---- set-up ---- */
+
+/* The signals the main loop takes through its signalfd. */
+static void signal_mask(sigset_t *mask)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGHUP);
+	sigaddset(mask, SIGCHLD);
+	sigaddset(mask, SIGUSR1);
+}
 
 static int setup_fds(struct ys_live *L)
 {
@@ -146,14 +122,7 @@ static int setup_fds(struct ys_live *L)
 	struct epoll_event ev = { .events = EPOLLIN };
 	sigset_t mask;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGCHLD);
-	sigaddset(&mask, SIGUSR1);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL))
-		return -errno;
+	signal_mask(&mask);
 	L->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	L->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	L->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -167,10 +136,26 @@ static int setup_fds(struct ys_live *L)
 	ev.data.fd = L->timerfd;
 	if (epoll_ctl(L->epfd, EPOLL_CTL_ADD, L->timerfd, &ev))
 		return -errno;
-	ev.data.fd = ys_capture_ring_fd(L->cap);
-	if (epoll_ctl(L->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev))
+	ev.data.fd = L->wakefd;
+	if (epoll_ctl(L->epfd, EPOLL_CTL_ADD, L->wakefd, &ev))
 		return -errno;
 	return 0;
+}
+
+/* Lossless mode (on with --fail-on-match unless --no-lossless): the command
+ * runs in a cgroup of its own, frozen while the capture catches up. */
+static int setup_lossless(struct ys_live *L)
+{
+	const struct ys_config *c = &L->cfg;
+
+	L->lossless = c->lossless == YS_ON || (c->lossless == YS_AUTO && c->fail_on_match && c->command);
+	if (!L->lossless)
+		return 0;
+	if (!c->command) {
+		ys_err("--lossless holds back the command yarasnoop runs: it needs -- COMMAND");
+		return -EINVAL;
+	}
+	return ys_cgroup_create(&L->cg);
 }
 
 static int open_output(struct ys_live *L)
@@ -185,8 +170,9 @@ static int open_output(struct ys_live *L)
 	}
 	ys_out_init(&L->out, L->outf, L->cfg.format);
 	L->out.show_strings = L->cfg.show_strings;
-	L->out.flush_each = true;
-	return 0;
+	L->out.w = &L->writer;
+	/* lossless: a slow reader holds the writers back too, never drops */
+	return ys_writer_start(&L->writer, L->outf, YS_WRITER_QUEUE, L->lossless);
 }
 
 static int open_control(struct ys_live *L)
@@ -229,8 +215,11 @@ static int exit_code(const struct ys_live *L, int err, bool running)
 	default:
 		return YS_EXIT_RUNTIME;
 	}
-	if (L->cfg.fail_on_match && L->shard.rules_reported)
+	/* a match wins; then a gate fails closed on a partial scan */
+	if (L->cfg.fail_on_match && L->matches)
 		return YS_EXIT_MATCH;
+	if (L->cfg.fail_on_match && L->incomplete && !L->cfg.allow_incomplete)
+		return YS_EXIT_INCOMPLETE;
 	if (L->child > 0 && L->child_done) {
 		if (WIFEXITED(L->child_status))
 			return WEXITSTATUS(L->child_status);
@@ -250,8 +239,13 @@ static void live_cleanup(struct ys_live *L)
 		close(L->sigfd);
 	if (L->timerfd >= 0)
 		close(L->timerfd);
-	ys_shard_fini(&L->shard);
+	ys_drain_stop(L);
+	ys_workers_fini(L);
+	ys_writer_stop(&L->writer);
+	if (L->wakefd >= 0)
+		close(L->wakefd);
 	ys_capture_close(L->cap);
+	ys_cgroup_destroy(&L->cg);
 	ys_rules_free(L->rules);
 	ys_out_fini(&L->out);
 	if (L->outf && L->outf != stdout)
@@ -260,26 +254,29 @@ static void live_cleanup(struct ys_live *L)
 }
 
 /* Runs until the command ends, the targets are gone or a signal stops us;
- * then drains every record and ends every stream. */
+ * then the drain thread hands every record on, the workers end every
+ * stream, and the output thread writes the rest. */
 static int run(struct ys_live *L)
 {
-	int err;
+	int err, e;
 
 	L->next_stats_ns = ys_now_ns() + L->cfg.stats_interval_ns;
 	err = run_loop(L);
+	e = ys_drain_stop(L);
 	if (!err)
-		err = drain(L);
+		err = e;
+	ys_workers_join(L);
 	if (!err)
-		err = ys_ev_shutdown(&L->shard);
-	else
-		ys_ev_shutdown(&L->shard);
+		err = thread_error(L);
+	L->matches = ys_report_matches(L);
 	ys_report_summary(L);
-	if (L->out.err || (L->outf && fflush(L->outf))) {
-		int e = L->out.err ? -L->out.err : errno;
-
+	e = ys_writer_stop(&L->writer);
+	if (e) {
 		ys_err("writing %s failed: %s", L->cfg.output ? L->cfg.output : "standard output",
-		       strerror(e));
+		       strerror(-e));
 		err = -EIO;
+	} else if (err) {
+		ys_err("%s", strerror(-err));
 	}
 	if (L->child > 0 && !L->child_done) {
 		int status;
@@ -293,18 +290,30 @@ static int run(struct ys_live *L)
 	return err;
 }
 
+static unsigned default_workers(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > 8 ? 8 : (unsigned)n;
+}
+
 int ys_live_main(int argc, char **argv)
 {
-	struct ys_record_ops ops = { .on_write = on_write, .on_open = on_open,
-				     .on_close = on_close, .on_exit = on_exit_rec };
-	struct ys_live L = { .epfd = -1, .sigfd = -1, .timerfd = -1, .child = -1 };
+	struct ys_live L = { .epfd = -1, .sigfd = -1, .timerfd = -1, .wakefd = -1, .child = -1,
+			     .cg = { .freeze_fd = -1 } };
+	struct ys_record_ops ops;
 	char defrules[PATH_MAX];
 	bool yara = false, running = false;
 	int err;
 
+	sigset_t mask;
+
 	ys_harden_early();
 	signal(SIGPIPE, SIG_IGN);	/* a closed output pipe is an error to report, not a death */
-	ys_idmap_init(&L.shard.tombs);
+	/* blocked before any thread starts, so that every thread keeps them
+	 * blocked: they reach the main loop through its signalfd only */
+	signal_mask(&mask);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
 	err = ys_opts_parse(&L.cfg, YS_CMD_LIVE, argc, argv);
 	if (err > 0) {
 		err = 0;
@@ -325,16 +334,24 @@ int ys_live_main(int argc, char **argv)
 	if (!err)
 		err = ys_check_btf();
 	if (!err)
+		err = setup_lossless(&L);
+	if (!err)
 		err = open_output(&L);
 	if (err)
 		goto cleanup;
-	err = ys_shard_init(&L.shard, &L);
-	if (err) {
-		ys_err("cannot set up the stream table: %s", strerror(-err));
+	L.wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (L.wakefd < 0) {
+		err = -errno;
 		running = true;
 		goto cleanup;
 	}
-	ops.arg = &L;
+	err = ys_workers_start(&L, L.cfg.workers ? (unsigned)L.cfg.workers : default_workers());
+	if (err) {
+		ys_err("cannot start the scan workers: %s", strerror(-err));
+		running = true;
+		goto cleanup;
+	}
+	ops = ys_drain_ops(&L);
 	err = ys_capture_open(&L.cfg.copts, &ops, &L.cap);
 	if (err)
 		goto cleanup;	/* it said why: privileges, kernel */
@@ -349,6 +366,11 @@ int ys_live_main(int argc, char **argv)
 		err = L.cfg.command ? ys_targets_spawn(&L) : ys_targets_add(&L);
 	if (err)
 		goto cleanup;
+	err = ys_drain_start(&L);
+	if (err) {
+		running = true;
+		goto cleanup;
+	}
 	/* from here on we only read the ring buffer and our maps */
 	ys_drop_capabilities();
 	running = true;

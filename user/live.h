@@ -11,13 +11,16 @@
 #include <sys/types.h>
 
 #include "capture.h"
+#include "cgroup.h"
 #include "control.h"
+#include "drain.h"
 #include "idmap.h"
 #include "opts.h"
 #include "output.h"
 #include "rules.h"
 #include "scan.h"
 #include "streams.h"
+#include "writer.h"
 
 struct ys_live;
 
@@ -25,32 +28,52 @@ struct ys_live;
  * tombstones, and the accounting of the streams that have ended. */
 struct ys_shard {
 	struct ys_live *L;
+	unsigned idx;
+	struct ys_out out;		/* its own event lines, to the output thread */
 	struct ys_table table;
 	struct ys_engine engine;
 	struct ys_idmap tombs;		/* evicted stream id -> struct tomb * */
-	uint64_t max_streams, max_memory;	/* this shard's share of the limits */
+	size_t published_memory;	/* what this shard has added to L->memory */
 	/* streams already ended, for the totals */
 	uint64_t ended_written, ended_scanned, ended_dropped, ended_truncated;
 	uint64_t unseen_bytes;		/* closed streams we never saw a record of */
 	uint64_t tombs_dropped;		/* bytes lost after a stream was evicted */
+	uint64_t tombs_lost;		/* tombstones given up (close records lost) */
 	uint64_t rules_reported;	/* match events */
 };
+
+struct ys_worker;
+
+/* Bytes of event lines the output thread may hold. */
+#define YS_WRITER_QUEUE (4u << 20)
 
 struct ys_live {
 	struct ys_config cfg;
 	struct ys_rules *rules;
 	struct ys_capture *cap;
 	struct ys_control *ctl;
-	struct ys_out out;
 	FILE *outf;
-	struct ys_shard shard;
+	struct ys_writer writer;	/* the output thread */
+	struct ys_out out;		/* the main thread's own lines */
+	struct ys_drain drain;		/* the drain thread */
+	struct ys_worker *workers;	/* the scan workers, one shard each */
+	unsigned nworkers;
+	bool lossless;
+	struct ys_cgroup cg;		/* the command's, in lossless mode */
 	int epfd, sigfd, timerfd;
+	int wakefd;			/* threads tell the loop of errors and ends */
 	pid_t child;			/* -- COMMAND */
 	int child_status;
 	bool child_done;
 	bool stop;
 	bool targets_gone;
 	uint64_t next_stats_ns;
+	uint64_t matches;		/* match events, summed at the end */
+	bool incomplete;		/* not every byte was scanned (the summary says why) */
+	/* the limits hold over every shard: streams held, and their memory
+	 * as each shard last published it */
+	_Atomic uint64_t streams;
+	_Atomic int64_t memory;
 };
 
 int ys_live_main(int argc, char **argv);

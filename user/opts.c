@@ -202,6 +202,12 @@ static int set_hooks(struct ys_config *c, const struct row *r, const char *val)
 	return 0;
 }
 
+static int set_lossless(struct ys_config *c, const struct row *r, const char *val)
+{
+	c->lossless = !strcmp(r->name, "lossless") ? YS_ON : YS_OFF;
+	return 0;
+}
+
 static int set_window(struct ys_config *c, const struct row *r, const char *val)
 {
 	return ys_rules_parse_window(&c->ropts, val);
@@ -259,6 +265,11 @@ static const struct row table[] = {
 	  .want = "a size up to 4M", .help = "scan a stream when this much is pending (default 64K)" },
 	{ 0, "flush-ms", L, K_U64, AT(eopts.flush_ns), .max = 60000, .scale = 1000000, .arg = "MS",
 	  .want = "milliseconds, 0 to 60000", .help = "... or when its oldest pending byte is MS old (default 50)" },
+	{ 0, "workers", L, K_U64, AT(workers), .min = 1, .max = 64, .arg = "N",
+	  .want = "a number from 1 to 64", .help = "scan worker threads (default: one per CPU, up to 8)" },
+	{ 0, "lossless", L, K_FUNC, .fn = set_lossless,
+	  .help = "hold the command back (freeze its cgroup) rather than drop bytes (default with --fail-on-match)" },
+	{ 0, "no-lossless", L, K_FUNC, .fn = set_lossless, .help = "drop and count bytes the capture cannot keep up with" },
 	{ 0, "max-streams", L, K_U64, AT(max_streams), .min = 1, .max = 1u << 24, .arg = "N",
 	  .want = "a number from 1 to 16777216", .help = "streams held at once (default 65536)" },
 	{ 0, "max-memory", L, K_SIZE, AT(max_memory), .min = 4096, .max = UINT64_MAX, .arg = "SIZE",
@@ -281,7 +292,10 @@ static const struct row table[] = {
 	  .want = "text or json", .help = "output format (default text)" },
 	{ 's', "show-strings", L | R, K_FLAG, AT(show_strings),
 	  .help = "show matched bytes (captured data!) in events" },
-	{ 0, "fail-on-match", L, K_FLAG, AT(fail_on_match), .help = "exit 1 if any rule matched" },
+	{ 0, "fail-on-match", L, K_FLAG, AT(fail_on_match),
+	  .help = "exit 1 if any rule matched, 5 if not every byte could be scanned" },
+	{ 0, "allow-incomplete", L, K_FLAG, AT(allow_incomplete),
+	  .help = "with --fail-on-match: a partial scan is not a failure" },
 	{ 0, "stats-interval", L, K_U64, AT(stats_interval_ns), .min = 1, .max = 86400, .scale = 1000000000,
 	  .arg = "SEC", .want = "seconds, 1 to 86400", .help = "print memory statistics every SEC seconds" },
 	{ 0, "control", L | S, K_FUNC, .fn = set_control, .takes_value = true, .arg = "PATH",

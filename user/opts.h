@@ -29,6 +29,8 @@ enum ys_target {
 	YS_TARGET_CMD = 1 << 4,
 };
 
+enum ys_tristate { YS_AUTO, YS_ON, YS_OFF };
+
 /* Everything the command line sets, for every command. */
 struct ys_config {
 	enum ys_cmd cmd;
@@ -53,6 +55,9 @@ struct ys_config {
 	bool follow;
 	struct ys_capture_opts copts;
 	bool fail_on_match;
+	bool allow_incomplete;		/* a partial scan does not fail the gate */
+	enum ys_tristate lossless;	/* --lossless / --no-lossless */
+	uint64_t workers;		/* 0: one per CPU, up to 8 */
 	uint64_t max_streams;
 	uint64_t max_memory;
 	uint64_t stats_interval_ns;

@@ -7,6 +7,7 @@
 #include "output.h"
 #include "scan.h"
 #include "util.h"
+#include "writer.h"
 
 /* How many matches of one string an event lists. */
 #define MAX_LISTED_MATCHES 8
@@ -30,6 +31,14 @@ int ys_out_emit(struct ys_out *o)
 		return o->err ? o->err : -ENOMEM;
 	}
 	ys_buf_put(&o->line, "\n", 1);
+	if (o->w) {
+		int err = ys_writer_put(o->w, o->line.p, o->line.len);
+
+		if (err && err != -EAGAIN)
+			o->err = err;
+		ys_buf_reset(&o->line);
+		return o->err;
+	}
 	if (!o->err && fwrite(o->line.p, 1, o->line.len, o->f) != o->line.len)
 		o->err = -(errno ? errno : EIO);
 	if (!o->err && o->flush_each && fflush(o->f))

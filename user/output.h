@@ -17,8 +17,11 @@
 
 enum ys_format { YS_FMT_TEXT, YS_FMT_JSON };
 
+struct ys_writer;
+
 struct ys_out {
 	FILE *f;
+	struct ys_writer *w;	/* set: lines go to the output thread instead of f */
 	enum ys_format format;
 	bool show_strings;
 	bool flush_each;	/* live alerts: out the moment they happen */
@@ -28,7 +31,9 @@ struct ys_out {
 
 void ys_out_init(struct ys_out *o, FILE *f, enum ys_format fmt);
 void ys_out_fini(struct ys_out *o);
-/* Writes o->line plus a newline; returns 0 or the sticky -errno. */
+/* Writes o->line plus a newline, or queues it for the output thread (a
+ * full queue drops the line, counted there); returns 0 or the sticky
+ * -errno of the output. */
 int ys_out_emit(struct ys_out *o);
 
 struct ys_json;

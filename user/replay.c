@@ -189,7 +189,7 @@ static void final_json(struct replay *rp, struct ys_engine *e)
 		struct ys_stream *s = rp->in[i].s;
 
 		ys_json_obj_begin(&j);
-		ys_stats_stream_json(&j, e->table, e->rules, s, false);
+		ys_stats_stream_json(&j, e->table, e->rules, s, ys_stream_memory(e->table, s), false);
 		/* per-string counts, exact over the whole stream */
 		ys_json_key(&j, "strings");
 		ys_json_arr_begin(&j);
@@ -265,7 +265,7 @@ static int run(struct replay *rp, struct ys_rules *rules)
 
 		ys_buf_reset(b);
 		ys_buf_puts(b, "\n");
-		ys_stats_text(b, &table, "Final memory statistics", false);
+		ys_stats_text(b, &table, "Final memory statistics");
 		b->len--;	/* ys_out_emit adds the last newline */
 		ys_out_emit(&rp->out);
 	}

@@ -7,37 +7,113 @@
 #include "report.h"
 #include "stats.h"
 #include "util.h"
+#include "workers.h"
+
+/* Sums over the shards; each is read under its worker's lock. */
+struct totals {
+	size_t streams, memory, tombstones;
+	size_t tables;		/* the bucket arrays of every shard's table */
+	uint64_t created, evicted;
+	uint64_t written, scanned, dropped, truncated, unseen;
+	uint64_t matches;
+	uint64_t tombs_lost;
+};
+
+static void add_shard(struct totals *t, const struct ys_shard *sh)
+{
+	t->streams += sh->table.n;
+	t->memory += ys_table_memory(&sh->table);
+	t->tables += sh->table.buckets_mem.bytes;
+	t->tombstones += sh->tombs.n;
+	t->created += sh->table.created;
+	t->evicted += sh->table.evicted;
+	t->written += sh->ended_written;
+	t->scanned += sh->ended_scanned;
+	t->dropped += sh->ended_dropped;
+	t->truncated += sh->ended_truncated;
+	t->unseen += sh->unseen_bytes + sh->tombs_dropped;
+	t->matches += sh->rules_reported;
+	t->tombs_lost += sh->tombs_lost;
+}
+
+/* A stream's memory: the blocks it owns, and its share of the stream
+ * tables of every shard (rounded down), so that the figures of all the
+ * streams add up to the total. */
+static size_t stream_memory(const struct totals *t, const struct ys_stream *s)
+{
+	return s->mem.bytes + (t->streams ? t->tables / t->streams : 0);
+}
+
+/* Statistics are a snapshot: every shard is held still (in worker order)
+ * while they are taken. */
+static void lock_all(struct ys_live *L)
+{
+	for (unsigned i = 0; i < L->nworkers; i++)
+		pthread_mutex_lock(&L->workers[i].lock);
+}
+
+static void unlock_all(struct ys_live *L)
+{
+	for (unsigned i = L->nworkers; i-- > 0;)
+		pthread_mutex_unlock(&L->workers[i].lock);
+}
+
+/* Under lock_all(), or once the workers have ended. */
+static void totals(struct ys_live *L, struct totals *t)
+{
+	memset(t, 0, sizeof(*t));
+	for (unsigned i = 0; i < L->nworkers; i++)
+		add_shard(t, &L->workers[i].shard);
+}
+
+uint64_t ys_report_matches(struct ys_live *L)
+{
+	struct totals t;
+
+	lock_all(L);
+	totals(L, &t);
+	unlock_all(L);
+	return t.matches;
+}
 
 /* ---- statistics ---- */
 
 int ys_report_stats_json(void *arg, struct ys_buf *b)
 {
 	struct ys_live *L = arg;
-	struct ys_shard *sh = &L->shard;
 	struct ys_map_counts mc = { 0 };
 	struct ys_stream *s;
+	struct totals t;
 	struct ys_json j;
 
+	lock_all(L);
+	totals(L, &t);
 	ys_json_init(&j, b);
 	ys_json_obj_begin(&j);
 	ys_json_kstr(&j, "type", "stats");
 	ys_json_ktime(&j, "time", ys_realtime_ns());
-	ys_json_ku64(&j, "total_memory_bytes", ys_table_memory(&sh->table));
-	ys_json_ku64(&j, "streams_evicted", sh->table.evicted);
+	ys_json_ku64(&j, "total_memory_bytes", t.memory);
+	ys_json_ku64(&j, "streams_evicted", t.evicted);
 	ys_json_key(&j, "streams");
 	ys_json_arr_begin(&j);
-	/* oldest first */
-	for (s = sh->table.lru.lru_prev; s != &sh->table.lru; s = s->lru_prev) {
-		ys_json_obj_begin(&j);
-		ys_stats_stream_json(&j, &sh->table, L->rules, s, true);
-		ys_json_obj_end(&j);
+	for (unsigned i = 0; i < L->nworkers; i++) {
+		struct ys_shard *sh = &L->workers[i].shard;
+
+		/* oldest first */
+		for (s = sh->table.lru.lru_prev; s != &sh->table.lru; s = s->lru_prev) {
+			ys_json_obj_begin(&j);
+			ys_stats_stream_json(&j, &sh->table, L->rules, s, stream_memory(&t, s), true);
+			ys_json_obj_end(&j);
+		}
 	}
+	unlock_all(L);
 	ys_json_arr_end(&j);
 	ys_json_key(&j, "process");
 	ys_json_obj_begin(&j);
 	ys_json_ku64(&j, "rss_bytes", ys_proc_rss_bytes());
 	ys_json_ku64(&j, "rules_bytes", L->rules->rules_bytes);
 	ys_json_ku64(&j, "ring_bytes", L->cfg.copts.ring_size);
+	ys_json_ku64(&j, "workers", L->nworkers);
 	ys_json_obj_end(&j);
 	/* entries in the kernel's maps: after churn they must come back down */
 	ys_capture_map_counts(L->cap, &mc);
@@ -48,7 +124,7 @@ int ys_report_stats_json(void *arg, struct ys_buf *b)
 	ys_json_ku64(&j, "streams", mc.streams);
 	ys_json_ku64(&j, "procs", mc.procs);
 	ys_json_obj_end(&j);
-	ys_json_ku64(&j, "tombstones", sh->tombs.n);
+	ys_json_ku64(&j, "tombstones", t.tombstones);
 	ys_json_obj_end(&j);
 	return 0;
 }
@@ -56,8 +132,21 @@ int ys_report_stats_json(void *arg, struct ys_buf *b)
 int ys_report_stats_text(void *arg, struct ys_buf *b)
 {
 	struct ys_live *L = arg;
+	const struct ys_stream *s;
+	unsigned idx = 0;
+	struct totals t;
 
-	ys_stats_text(b, &L->shard.table, "Memory statistics", true);
+	lock_all(L);
+	totals(L, &t);
+	ys_stats_text_head(b, "Memory statistics", t.streams, t.memory);
+	ys_buf_printf(b, "Streams evicted: %llu\n", (unsigned long long)t.evicted);
+	for (unsigned i = 0; i < L->nworkers; i++) {
+		struct ys_shard *sh = &L->workers[i].shard;
+
+		for (s = sh->table.lru.lru_prev; s != &sh->table.lru; s = s->lru_prev)
+			ys_stats_text_stream(b, &sh->table, s, idx++, stream_memory(&t, s), true);
+	}
+	unlock_all(L);
 	ys_buf_printf(b, "Process RSS: %llu bytes\nCompiled rules: %llu bytes\n"
 		      "Ring buffer: %llu bytes (mapped twice, so counted twice in RSS)\n",
 		      (unsigned long long)ys_proc_rss_bytes(),
@@ -93,24 +182,59 @@ void ys_report_periodic(struct ys_live *L, uint64_t now)
 
 /* ---- the summary ---- */
 
-static void summary_json(struct ys_live *L, const struct ys_kstats *k, uint64_t missed,
-			 const struct ys_record_stats *rs)
+/* Why the scan was not complete: every byte not scanned, by reason, and
+ * every event the kernel side could not see. Empty when complete. */
+static void incomplete_reasons(struct ys_live *L, const struct totals *t, const struct ys_kstats *k,
+			       uint64_t missed, const struct ys_record_stats *rs, struct ys_buf *why)
 {
-	const struct ys_shard *sh = &L->shard;
+	const struct { uint64_t n; const char *what; } r[] = {
+		{ t->dropped, "bytes dropped" },
+		{ t->truncated, "bytes truncated" },
+		{ t->unseen, "bytes of unseen streams" },
+		{ k->bytes_unattributed, "bytes in no stream" },
+		{ k->ctrl_dropped, "control records lost" },
+		{ missed, "program runs missed" },
+		{ k->args_full, "writes missed" },
+		{ rs->malformed, "records malformed" },
+		{ t->tombs_lost, "tombstones lost (accounting of evicted streams)" },
+	};
+
+	(void)L;
+	for (size_t i = 0; i < ARRAY_SIZE(r); i++)
+		if (r[i].n)
+			ys_buf_printf(why, "%s%llu %s", why->len ? ", " : "", (unsigned long long)r[i].n,
+				      r[i].what);
+}
+
+static void summary_json(struct ys_live *L, const struct totals *t, const struct ys_kstats *k,
+			 uint64_t missed, const struct ys_record_stats *rs, const struct ys_buf *why)
+{
 	struct ys_json j;
 
 	ys_buf_reset(&L->out.line);
 	ys_json_init(&j, &L->out.line);
 	ys_json_obj_begin(&j);
 	ys_json_kstr(&j, "type", "summary");
-	ys_json_ku64(&j, "streams", sh->table.created);
-	ys_json_ku64(&j, "streams_evicted", sh->table.evicted);
-	ys_json_ku64(&j, "bytes_written", sh->ended_written);
-	ys_json_ku64(&j, "bytes_scanned", sh->ended_scanned);
-	ys_json_ku64(&j, "bytes_dropped", sh->ended_dropped);
-	ys_json_ku64(&j, "bytes_truncated", sh->ended_truncated);
-	ys_json_ku64(&j, "bytes_unseen", sh->unseen_bytes + sh->tombs_dropped);
-	ys_json_ku64(&j, "rules_matched", sh->rules_reported);
+	ys_json_ku64(&j, "streams", t->created);
+	ys_json_ku64(&j, "streams_evicted", t->evicted);
+	ys_json_ku64(&j, "bytes_written", t->written);
+	ys_json_ku64(&j, "bytes_scanned", t->scanned);
+	ys_json_ku64(&j, "bytes_dropped", t->dropped);
+	ys_json_ku64(&j, "bytes_truncated", t->truncated);
+	ys_json_ku64(&j, "bytes_unseen", t->unseen);
+	ys_json_ku64(&j, "rules_matched", t->matches);
+	ys_json_kbool(&j, "complete", !why->len);
+	ys_json_kstr(&j, "incomplete", why->len ? why->p : "");
+	ys_json_key(&j, "user");
+	ys_json_obj_begin(&j);
+	ys_json_ku64(&j, "workers", L->nworkers);
+	ys_json_ku64(&j, "backlog_records_dropped", atomic_load(&L->drain.backlog_records));
+	ys_json_ku64(&j, "backlog_bytes_dropped", atomic_load(&L->drain.backlog_bytes));
+	ys_json_ku64(&j, "events_dropped", atomic_load(&L->writer.lines_dropped));
+	ys_json_kbool(&j, "lossless", L->lossless);
+	ys_json_ku64(&j, "freezes", atomic_load(&L->drain.freezes));
+	ys_json_ku64(&j, "frozen_ms", atomic_load(&L->drain.frozen_ns) / 1000000);
+	ys_json_obj_end(&j);
 	ys_json_key(&j, "kernel");
 	ys_json_obj_begin(&j);
 	ys_json_ku64(&j, "writes", k->writes);
@@ -133,23 +257,38 @@ static void summary_json(struct ys_live *L, const struct ys_kstats *k, uint64_t 
 
 void ys_report_summary(struct ys_live *L)
 {
-	const struct ys_shard *sh = &L->shard;
 	const struct ys_record_stats *rs = ys_capture_record_stats(L->cap);
 	uint64_t missed = ys_capture_missed_runs(L->cap);
+	uint64_t backlog = atomic_load(&L->drain.backlog_bytes);
+	uint64_t events_lost = atomic_load(&L->writer.lines_dropped);
+	struct ys_buf why = { 0 };
 	struct ys_kstats k = { 0 };
+	struct totals t;
 
+	lock_all(L);
+	totals(L, &t);
+	unlock_all(L);
 	ys_capture_kstats(L->cap, &k);
+	incomplete_reasons(L, &t, &k, missed, rs, &why);
+	L->incomplete = why.len > 0;
 	if (L->cfg.format == YS_FMT_JSON)
-		summary_json(L, &k, missed, rs);
+		summary_json(L, &t, &k, missed, rs, &why);
 	if (L->cfg.format != YS_FMT_JSON || ys_verbose)
-		ys_err("%llu streams, %llu bytes written: %llu scanned, %llu dropped (ring buffer full), %llu truncated (--capture-max); %llu rule matches",
-		       (unsigned long long)sh->table.created, (unsigned long long)sh->ended_written,
-		       (unsigned long long)sh->ended_scanned, (unsigned long long)sh->ended_dropped,
-		       (unsigned long long)sh->ended_truncated, (unsigned long long)sh->rules_reported);
-	if (k.ctrl_dropped || missed || k.args_full || k.bytes_unattributed || sh->unseen_bytes ||
-	    sh->tombs_dropped || rs->malformed)
+		ys_err("%llu streams, %llu bytes written: %llu scanned, %llu dropped (%llu ring buffer full, %llu scan backlog), %llu truncated (--capture-max); %llu rule matches",
+		       (unsigned long long)t.created, (unsigned long long)t.written,
+		       (unsigned long long)t.scanned, (unsigned long long)t.dropped,
+		       (unsigned long long)k.bytes_dropped, (unsigned long long)backlog,
+		       (unsigned long long)t.truncated, (unsigned long long)t.matches);
+	if (k.ctrl_dropped || missed || k.args_full || k.bytes_unattributed || t.unseen || rs->malformed)
 		ys_err("warning: the kernel side missed events: %llu control records, %llu program runs, %llu writes (argument map full), %llu bytes in no stream, %llu bytes of unseen streams",
 		       (unsigned long long)k.ctrl_dropped, (unsigned long long)missed,
 		       (unsigned long long)k.args_full, (unsigned long long)k.bytes_unattributed,
-		       (unsigned long long)(sh->unseen_bytes + sh->tombs_dropped));
+		       (unsigned long long)t.unseen);
+	if (events_lost)
+		ys_err("warning: %llu events were not written: the output was too slow (its queue was full)",
+		       (unsigned long long)events_lost);
+	/* in every format: a gate must not pass quietly on a partial scan */
+	if (why.len)
+		ys_err("incomplete scan: %s", why.p);
+	ys_buf_free(&why);
 }

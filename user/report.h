@@ -19,5 +19,7 @@ void ys_report_stats_to(struct ys_live *L, FILE *f);
 /* --stats-interval: if due at now. */
 void ys_report_periodic(struct ys_live *L, uint64_t now_ns);
 void ys_report_summary(struct ys_live *L);
+/* Match events so far, over every shard. */
+uint64_t ys_report_matches(struct ys_live *L);
 
 #endif

@@ -6,43 +6,51 @@
 #include "json.h"
 #include "stats.h"
 
-void ys_stats_text(struct ys_buf *b, const struct ys_table *t, const char *title, bool live)
+void ys_stats_text_head(struct ys_buf *b, const char *title, size_t streams, size_t memory)
 {
-	const struct ys_stream *s;
-	unsigned idx = 0;
+	ys_buf_printf(b, "%s:\n", title);
+	ys_buf_printf(b, "Total streams cached: %zu\n", streams);
+	ys_buf_printf(b, "Total contexts memory: %zu bytes\n", memory);
+}
+
+void ys_stats_text_stream(struct ys_buf *b, const struct ys_table *t, const struct ys_stream *s,
+			  unsigned idx, size_t memory, bool live)
+{
 	char uuid[37];
 
-	ys_buf_printf(b, "%s:\n", title);
-	ys_buf_printf(b, "Total streams cached: %zu\n", t->n);
-	ys_buf_printf(b, "Total contexts memory: %zu bytes\n", ys_table_memory(t));
-	if (live)
-		ys_buf_printf(b, "Streams evicted: %llu\n", (unsigned long long)t->evicted);
-	/* oldest first, so that stream numbers follow creation in replay */
-	for (s = t->lru.lru_prev; s != &t->lru; s = s->lru_prev, idx++) {
-		uuid_unparse_lower(s->uuid, uuid);
-		ys_buf_printf(b, "Stream %u: %s\n", s->input ? (unsigned)s->id : idx, uuid);
-		if (live) {
-			ys_buf_printf(b, "  - PID: %u\n  - Command: ", s->pid);
-			ys_buf_text_str(b, s->comm, strnlen(s->comm, YS_COMM_LEN));
-			ys_buf_printf(b, "\n  - FD: %d\n  - Path: ", s->fd);
-			ys_buf_text_str(b, s->path ? s->path : "", s->path ? strlen(s->path) : 0);
-			ys_buf_puts(b, "\n");
-		}
-		ys_buf_printf(b, "  - Bytes processed: %llu\n", (unsigned long long)s->bytes_scanned);
-		ys_buf_printf(b, "  - Lines processed: %llu\n", (unsigned long long)s->lines);
-		ys_buf_printf(b, "  - Non-private rules matched: %u\n", s->rules_matched);
-		ys_buf_printf(b, "  - Private rules matched: %u\n", s->private_matched);
-		ys_buf_printf(b, "  - Rule bitmap size: %zu bytes\n", ys_rule_bitmap_bytes(t));
-		ys_buf_printf(b, "  - Pattern bitmap size: %zu bytes\n", ys_pattern_bitmap_bytes(t));
-		ys_buf_printf(b, "  - Memory: %zu bytes\n", ys_stream_memory(t, s));
-		if (live)
-			ys_buf_printf(b, "  - Bytes dropped: %llu\n",
-				      (unsigned long long)(s->bytes_dropped + s->bytes_truncated));
+	uuid_unparse_lower(s->uuid, uuid);
+	ys_buf_printf(b, "Stream %u: %s\n", idx, uuid);
+	if (live) {
+		ys_buf_printf(b, "  - PID: %u\n  - Command: ", s->pid);
+		ys_buf_text_str(b, s->comm, strnlen(s->comm, YS_COMM_LEN));
+		ys_buf_printf(b, "\n  - FD: %d\n  - Path: ", s->fd);
+		ys_buf_text_str(b, s->path ? s->path : "", s->path ? strlen(s->path) : 0);
+		ys_buf_puts(b, "\n");
 	}
+	ys_buf_printf(b, "  - Bytes processed: %llu\n", (unsigned long long)s->bytes_scanned);
+	ys_buf_printf(b, "  - Lines processed: %llu\n", (unsigned long long)s->lines);
+	ys_buf_printf(b, "  - Non-private rules matched: %u\n", s->rules_matched);
+	ys_buf_printf(b, "  - Private rules matched: %u\n", s->private_matched);
+	ys_buf_printf(b, "  - Rule bitmap size: %zu bytes\n", ys_rule_bitmap_bytes(t));
+	ys_buf_printf(b, "  - Pattern bitmap size: %zu bytes\n", ys_pattern_bitmap_bytes(t));
+	ys_buf_printf(b, "  - Memory: %zu bytes\n", memory);
+	if (live)
+		ys_buf_printf(b, "  - Bytes dropped: %llu\n",
+			      (unsigned long long)(s->bytes_dropped + s->bytes_truncated));
+}
+
+void ys_stats_text(struct ys_buf *b, const struct ys_table *t, const char *title)
+{
+	const struct ys_stream *s;
+
+	ys_stats_text_head(b, title, t->n, ys_table_memory(t));
+	/* oldest first, so that stream numbers follow creation */
+	for (s = t->lru.lru_prev; s != &t->lru; s = s->lru_prev)
+		ys_stats_text_stream(b, t, s, s->input ? (unsigned)s->id : 0, ys_stream_memory(t, s), false);
 }
 
 void ys_stats_stream_json(struct ys_json *j, const struct ys_table *t, const struct ys_rules *r,
-			  const struct ys_stream *s, bool live)
+			  const struct ys_stream *s, size_t memory, bool live)
 {
 	ys_stream_ident_json(j, s);
 	ys_json_ku64(j, "bytes_processed", s->bytes_scanned);
@@ -54,7 +62,7 @@ void ys_stats_stream_json(struct ys_json *j, const struct ys_table *t, const str
 		ys_json_rule_names(j, r->yr, r->num_rules, s);
 	}
 	ys_json_ku64(j, "private_rules_matched", s->private_matched);
-	ys_json_ku64(j, "memory_bytes", ys_stream_memory(t, s));
+	ys_json_ku64(j, "memory_bytes", memory);
 	if (live) {
 		ys_json_ku64(j, "bytes_dropped", s->bytes_dropped);
 		ys_json_ku64(j, "bytes_truncated", s->bytes_truncated);

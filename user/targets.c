@@ -160,8 +160,11 @@ int ys_targets_spawn(struct ys_live *L)
 	close(go[0]);
 	close(ep[1]);
 	e = ys_capture_trace_pid(L->cap, (uint32_t)L->child, true);
-	if (e) {
+	if (e)
 		ys_err("cannot trace the command's process %d: %s", L->child, strerror(-e));
+	else if (L->lossless && (e = ys_cgroup_add(&L->cg, L->child)))
+		ys_err("cannot move the command into %s: %s", L->cg.path, strerror(-e));
+	if (e) {
 		close(go[1]);
 		close(ep[0]);
 		waitpid(L->child, NULL, 0);

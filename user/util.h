@@ -14,6 +14,8 @@ enum {
 	YS_EXIT_ENV = 3,	/* privileges, kernel support */
 	YS_EXIT_RUNTIME = 4,	/* failed while running: output gone (closed pipe,
 				 * full disk), out of memory, a scan error */
+	YS_EXIT_INCOMPLETE = 5,	/* --fail-on-match, no match, but not every byte
+				 * was scanned (see the summary's reasons) */
 	YS_EXIT_EXEC = 127,	/* -- COMMAND could not be executed */
 };
 

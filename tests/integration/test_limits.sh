@@ -31,7 +31,7 @@ second=$(printf 'second write to file 0, YS_MARK after eviction\n' | wc -c)
 mark_at=$((first + $(printf 'second write to file 0, ' | wc -c)))
 
 # ---- --max-streams 3: six streams, then the first again ----
-"$YARASNOOP" --control "$TMP/l1.sock" -r "$R" --format json -o "$TMP/l1.ev" --max-streams 3 -- \
+"$YARASNOOP" --control "$TMP/l1.sock" -r "$R" --format json -o "$TMP/l1.ev" --max-streams 3 --workers 1 -- \
 	"$PY" "$TMP/six.py" "$D" wait "$TMP/l1.done" "$TMP/release" 2>"$TMP/l1.err" &
 yp=$!
 bg_track "$yp"
@@ -73,7 +73,7 @@ jcheck "each UUID ends once" "$EV" 'len({e["uuid"] for e in ENDS}) == len(ENDS) 
 # the same, with a writer that exits at once: the new stream keeps its name
 rm -f "$D"/f*
 expect_exit "--max-streams 3, a writer that exits at once" 0 \
-	"$YARASNOOP" --no-control -r "$R" --format json -o "$TMP/l2.ev" --max-streams 3 -- "$PY" "$TMP/six.py" "$D" exit
+	"$YARASNOOP" --no-control -r "$R" --format json -o "$TMP/l2.ev" --max-streams 3 --workers 1 -- "$PY" "$TMP/six.py" "$D" exit
 jcheck "the stream that follows an eviction has the evicted one's pid, comm, fd and path" "$TMP/l2.ev" \
 	"[(e['pid'], e['comm'], e['fd'], e['path']) for e in ENDS if e['reason'] == 'exit' and e['fd'] == [x for x in ENDS if x['reason'] == 'evicted'][0]['fd']] == [(e['pid'], e['comm'], e['fd'], e['path']) for e in ENDS if e['reason'] == 'evicted'][:1]"
 jcheck "... and so does its match event" "$TMP/l2.ev" \
@@ -83,7 +83,7 @@ jcheck "... and the accounting holds" "$TMP/l2.ev" \
 
 # ---- a traced process that keeps its files open: tombstones come and go ----
 holder_start h
-ys_start l3 -r "$R" --format json -o "$TMP/l3.ev" --max-streams 3 -p "$HPID"
+ys_start l3 -r "$R" --format json -o "$TMP/l3.ev" --max-streams 3 --workers 1 -p "$HPID"
 stats_to "$TMP/l3.fresh"
 fresh=$(mem_of "$TMP/l3.fresh")
 hcmd open 6 "$D/c" && hcmd writeall 'abc\n'
@@ -123,7 +123,7 @@ os.close(os.open(sys.argv[2], os.O_WRONLY | os.O_CREAT, 0o600))
 os.close(os.open(sys.argv[3], os.O_RDONLY))
 PY
 # --flush-ms 60000: nothing is scanned before its time, the data stays held
-"$YARASNOOP" --control "$TMP/l4.sock" -r "$R" --format json -o "$TMP/l4.ev" --max-memory 8K \
+"$YARASNOOP" --control "$TMP/l4.sock" -r "$R" --format json -o "$TMP/l4.ev" --max-memory 8K --workers 1 \
 	--flush-ms 60000 -- "$PY" "$TMP/mem.py" "$D" "$TMP/l4.done" "$TMP/release" 2>"$TMP/l4.err" &
 yp=$!
 bg_track "$yp"

@@ -1,0 +1,51 @@
+#!/usr/bin/python3
+"""Bulk writers for the fail-closed tests.
+
+  bulk.py big N AT       N writes of 1 MiB to /dev/null, a key in write AT
+                         (-1: none)
+  bulk.py files DIR N K  N files of K KiB in DIR, each starting with a key
+  bulk.py open DIR N [GO] N files in DIR held open: half a key to the first,
+                         a write to every other file, the other half to the
+                         first; with GO, waits until the file GO exists
+                         (at most 60 s) before closing them
+"""
+import os, sys
+
+KEY = b"AKIAIOSFODNN7EXAMPLE"
+
+def w(fd, b):
+    while b:
+        b = b[os.write(fd, b):]
+
+mode = sys.argv[1]
+if mode == "big":
+    n, at = int(sys.argv[2]), int(sys.argv[3])
+    blk = b"x" * (1 << 20)
+    fd = os.open("/dev/null", os.O_WRONLY)
+    for i in range(n):
+        if i == at:
+            w(fd, blk[:1000] + b" " + KEY + b" " + blk[1002 + len(KEY):])
+        else:
+            w(fd, blk)
+elif mode == "files":
+    d, n, k = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    body = b" " + KEY + b" \n" + b"y" * (k * 1024 - len(KEY) - 3)
+    for i in range(n):
+        fd = os.open(os.path.join(d, "f%d" % i), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        w(fd, body)
+        os.close(fd)
+elif mode == "open":
+    d, n = sys.argv[2], int(sys.argv[3])
+    fds = [os.open(os.path.join(d, "o%d" % i), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+           for i in range(n)]
+    w(fds[0], b"id " + KEY[:10])
+    for fd in fds[1:]:
+        w(fd, b"other\n")
+    w(fds[0], KEY[10:] + b" end\n")
+    if len(sys.argv) > 4:
+        import time
+        t = time.time()
+        while not os.path.exists(sys.argv[4]) and time.time() - t < 60:
+            time.sleep(0.05)
+    for fd in fds:
+        os.close(fd)

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Fail closed: a --fail-on-match gate holds the command back instead of
+# dropping bytes (lossless), a partial scan is a failure of its own (exit 5),
+# and a slow reader of the events never stalls the capture.
+. "$(dirname "$0")/../lib.sh"
+need_root "fail-closed gate" || { echo "1..$_n"; exit 0; }
+BULK=$(cd "$(dirname "$0")/../helpers" && pwd)/bulk.py
+PY=/usr/bin/python3
+R=$TESTDATA/../../rules
+EV=$TMP/ev
+YS=("$YARASNOOP" --no-control -r "$R" --format json -o "$EV")
+
+# 128 MiB in 1 MiB writes, a key in one of them: the gate sees it
+expect_exit "128 MiB with a key in write 77, --fail-on-match: the match fails the gate" 1 \
+	"${YS[@]}" --fail-on-match -- "$PY" "$BULK" big 128 77
+jcheck "... found, nothing dropped, lossless" "$EV" \
+	'[e["rule"] for e in M] == ["aws_access_key_id"] and SUMMARY["bytes_dropped"] == 0 and SUMMARY["kernel"]["bytes_dropped"] == 0 and SUMMARY["user"]["lossless"] and SUMMARY["bytes_scanned"] == 128 << 20 and SUMMARY["complete"]'
+check "... the command ran in a cgroup of its own, removed after" \
+	bash -c "! ls -d /sys/fs/cgroup/unified/yarasnoop.* /sys/fs/cgroup/yarasnoop.* 2>/dev/null | grep -q ."
+
+# the same without lossless through a small ring: bytes are dropped, the gate fails closed
+expect_exit "--no-lossless, 64K ring, no key: the partial scan fails the gate (5)" 5 \
+	"${YS[@]}" --fail-on-match --no-lossless --ring-size 64K -- "$PY" "$BULK" big 64 -1
+jcheck "... the summary says it is incomplete, and why" "$EV" \
+	'not SUMMARY["complete"] and "bytes dropped" in SUMMARY["incomplete"] and SUMMARY["bytes_dropped"] > 0 and not M'
+check "... and says so on stderr, in JSON mode too" grep -q "incomplete scan: [0-9]* bytes dropped" "$TMP/err"
+expect_exit "--allow-incomplete: the command's status again" 0 \
+	"${YS[@]}" --fail-on-match --no-lossless --allow-incomplete --ring-size 64K -- "$PY" "$BULK" big 64 -1
+expect_exit "--capture-max truncates: incomplete too" 5 \
+	"${YS[@]}" --fail-on-match --capture-max 4K -- "$PY" "$BULK" big 2 -1
+jcheck "... naming the truncated bytes" "$EV" '"bytes truncated" in SUMMARY["incomplete"]'
+expect_exit "a complete scan without a match: the command's status" 3 \
+	"${YS[@]}" --fail-on-match -- sh -c 'echo nothing to see; exit 3'
+jcheck "... complete" "$EV" 'SUMMARY["complete"] and SUMMARY["incomplete"] == ""'
+expect_exit "--lossless without a command: exit 2" 2 "$YARASNOOP" --no-control --lossless -a
+check "... saying why" grep -q "lossless.*needs -- COMMAND" "$TMP/err"
+
+# a reader that pauses does not stall the capture: 400 files of 64 KiB (25 MiB,
+# more than the ring) while nobody reads the events for 3 s
+mkdir "$TMP/files"
+"$YARASNOOP" --no-control -r "$R" --format json --no-lossless -- "$PY" "$BULK" files "$TMP/files" 400 64 \
+	2>"$TMP/slow.err" | { sleep 3; cat >"$TMP/slow.ev"; }
+jcheck "a reader paused 3 s: the ring never filled, no event was lost" "$TMP/slow.ev" \
+	'SUMMARY["kernel"]["records_dropped"] == 0 and SUMMARY["kernel"]["control_records_dropped"] == 0 and SUMMARY["user"]["events_dropped"] == 0'
+# (how fast the workers scan is the machine's: what they could not take is
+# counted as backlog, per stream, and never silently)
+jcheck "... every file: its key reported, or its stream counts dropped bytes" "$TMP/slow.ev" \
+	'all(any(m["stream"]["uuid"] == e["uuid"] for m in M) or e["bytes_dropped"] > 0 for e in ENDS if "/files/f" in e["path"]) and len([e for e in ENDS if "/files/f" in e["path"]]) == 400 and SUMMARY["bytes_scanned"] + SUMMARY["bytes_dropped"] == SUMMARY["bytes_written"] == SUMMARY["kernel"]["bytes_written"]'
+
+# the limits hold over every worker: 121 streams through --max-streams 20
+. "$(dirname "$0")/../helpers/live_lib.sh"
+ys_start lim -r "$R" --format json -o "$TMP/lim.ev" --max-streams 20 --workers 2 -- \
+	"$PY" "$BULK" open "$TMP/files" 120 "$TMP/lim.go"
+check "--max-streams 20, 2 workers, 120 files held open: 20 held, the other 100 tombstones" \
+	stats_until "$TMP/lim.st" 'len(S) == 20 and D["streams_evicted"] >= 100 and D["tombstones"] == 100'
+touch "$TMP/lim.go"
+ys_stop
+expect_eq "... the command ends, status 0" 0 "$YSRC"
+jcheck "... every byte accounted: written == scanned == the kernel's count" "$TMP/lim.ev" \
+	'SUMMARY["bytes_written"] == SUMMARY["kernel"]["bytes_written"] == SUMMARY["bytes_scanned"] and SUMMARY["bytes_unseen"] == 0 and SUMMARY["complete"]'
+echo "1..$_n"

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <sched.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "drain.h"
+#include "live.h"
+#include "util.h"
+#include "workers.h"
+
+#define POLL_MS 10		/* the ring is drained at least this often */
+
+/* Lossless: freeze the command when the ring or a queue is this full, thaw
+ * it when everything is below the low mark. */
+#define HIGH_NUM 1
+#define HIGH_DEN 4
+#define LOW_NUM 1
+#define LOW_DEN 16
+
+static void wake_main(struct ys_live *L)
+{
+	uint64_t one = 1;
+
+	if (write(L->wakefd, &one, sizeof(one)) < 0)
+		(void)one;
+}
+
+static bool over(uint64_t used, uint64_t cap, unsigned num, unsigned den)
+{
+	return used * den > cap * num;
+}
+
+/* How full the capture is: the ring and the fullest queue, as a fraction
+ * of their sizes compared with num/den. */
+static bool capture_over(struct ys_live *L, unsigned num, unsigned den)
+{
+	if (over(ys_capture_ring_used(L->cap), L->cfg.copts.ring_size, num, den))
+		return true;
+	for (unsigned i = 0; i < L->nworkers; i++)
+		if (over(ys_queue_used(&L->workers[i].q), L->workers[i].q.cap, num, den))
+			return true;
+	return false;
+}
+
+static void freeze(struct ys_live *L, bool on)
+{
+	struct ys_drain *d = &L->drain;
+	uint64_t now = ys_now_ns();
+	int err;
+
+	if (L->cg.frozen == on)
+		return;
+	err = ys_cgroup_freeze(&L->cg, on);
+	if (err) {
+		ys_err("cannot %s the command's cgroup: %s", on ? "freeze" : "thaw", strerror(-err));
+		return;
+	}
+	if (on) {
+		atomic_fetch_add(&d->freezes, 1);
+		d->frozen_since = now;
+	} else {
+		atomic_fetch_add(&d->frozen_ns, now - d->frozen_since);
+	}
+}
+
+/* Lossless: hold the writers back before anything overflows. */
+static void regulate(struct ys_live *L)
+{
+	if (!L->lossless)
+		return;
+	if (!L->cg.frozen && capture_over(L, HIGH_NUM, HIGH_DEN))
+		freeze(L, true);
+	else if (L->cg.frozen && !capture_over(L, LOW_NUM, LOW_DEN))
+		freeze(L, false);
+}
+
+/* Records to their stream's worker. Data may be dropped when the worker is
+ * behind (not in lossless mode); what says where a stream starts and ends
+ * may not, so it may use the queue's last eighth and, failing that, waits. */
+static int push(struct ys_live *L, uint64_t id, uint32_t kind, const void *a, size_t alen,
+		const void *b, size_t blen, bool data)
+{
+	struct ys_worker *w = &L->workers[ys_worker_of(L, id)];
+	int err;
+
+	if (data && !L->lossless && ys_queue_used(&w->q) + alen + blen + 64 > w->q.cap - w->q.cap / 8)
+		return -EAGAIN;
+	err = ys_queue_push(&w->q, kind, a, alen, b, blen, false);
+	if (err == -EAGAIN) {
+		if (data && !L->lossless)
+			return err;
+		/* lossless, or a control record: the writers wait, not us */
+		if (L->lossless)
+			freeze(L, true);
+		err = ys_queue_push(&w->q, kind, a, alen, b, blen, true);
+	}
+	return err;
+}
+
+static int on_write(void *arg, const struct ys_rec_write *w, const uint8_t *data)
+{
+	struct ys_live *L = arg;
+	struct ys_drain *d = &L->drain;
+	int err;
+
+	/* a long drain looks at the ring as it goes */
+	if (++d->since_regulate >= 16) {
+		d->since_regulate = 0;
+		regulate(L);
+	}
+	err = push(L, w->stream_id, YS_WMSG_WRITE, w, sizeof(*w), data, w->len, w->len > 0);
+	if (err == -EAGAIN) {
+		/* the worker sees the gap in the offsets and counts it dropped */
+		atomic_fetch_add(&d->backlog_records, 1);
+		atomic_fetch_add(&d->backlog_bytes, w->len);
+		return 0;
+	}
+	return err;
+}
+
+static int on_open(void *arg, const struct ys_rec_open *o)
+{
+	return push(arg, o->stream_id, YS_WMSG_OPEN, o, sizeof(*o), NULL, 0, false);
+}
+
+static int on_close(void *arg, const struct ys_rec_close *c)
+{
+	return push(arg, c->stream_id, YS_WMSG_CLOSE, c, sizeof(*c), NULL, 0, false);
+}
+
+static int on_exit_rec(void *arg, const struct ys_rec_exit *x)
+{
+	struct ys_live *L = arg;
+	struct ys_map_counts mc;
+
+	ys_dbg("process %u exited", x->tgid);
+	/* -p: when every traced process is gone, so is our work */
+	if (L->cfg.npids && !L->cfg.command && !ys_capture_map_counts(L->cap, &mc) && !mc.traced) {
+		atomic_store(&L->drain.targets_gone, true);
+		wake_main(L);
+	}
+	return 0;
+}
+
+static void *drain_main(void *arg)
+{
+	struct ys_live *L = arg;
+	struct ys_drain *d = &L->drain;
+	int err = 0;
+
+	while (!atomic_load(&d->stop)) {
+		/* before taking records, so that a filling ring is seen at once */
+		regulate(L);
+		err = ys_capture_poll(L->cap, POLL_MS);
+		if (err < 0 && err != -EINTR)
+			break;
+		err = 0;
+	}
+	/* the end: every record the kernel has is handed on */
+	if (!err) {
+		do {
+			err = ys_capture_consume(L->cap);
+		} while (err > 0);
+	}
+	freeze(L, false);
+	for (unsigned i = 0; i < L->nworkers; i++)
+		ys_queue_push(&L->workers[i].q, YS_WMSG_SHUTDOWN, NULL, 0, NULL, 0, true);
+	if (err < 0) {
+		atomic_store(&d->err, err);
+		wake_main(L);
+	}
+	return NULL;
+}
+
+struct ys_record_ops ys_drain_ops(struct ys_live *L)
+{
+	return (struct ys_record_ops){ .on_write = on_write, .on_open = on_open,
+				       .on_close = on_close, .on_exit = on_exit_rec, .arg = L };
+}
+
+int ys_drain_start(struct ys_live *L)
+{
+	struct sched_param sp = { .sched_priority = 1 };
+	pthread_attr_t attr;
+	int err;
+
+	pthread_attr_init(&attr);
+	/* The drain thread must empty a filling ring (and, lossless, freeze
+	 * the command) at once, not when the scheduler gets round to it behind
+	 * the very writers that fill it. It takes no more CPU than they spend
+	 * writing, and sleeps whenever the ring is empty. */
+	pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
+	pthread_attr_setschedpolicy(&attr, SCHED_FIFO);
+	pthread_attr_setschedparam(&attr, &sp);
+	err = -pthread_create(&L->drain.thread, &attr, drain_main, L);
+	if (err == -EPERM) {
+		ys_dbg("no real-time priority for the drain thread: %s", strerror(-err));
+		pthread_attr_setinheritsched(&attr, PTHREAD_INHERIT_SCHED);
+		err = -pthread_create(&L->drain.thread, &attr, drain_main, L);
+	}
+	pthread_attr_destroy(&attr);
+	if (!err)
+		L->drain.started = true;
+	return err;
+}
+
+int ys_drain_stop(struct ys_live *L)
+{
+	if (!L->drain.started)
+		return 0;
+	atomic_store(&L->drain.stop, true);
+	pthread_join(L->drain.thread, NULL);
+	L->drain.started = false;
+	return atomic_load(&L->drain.err);
+}

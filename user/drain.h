@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/* The drain thread: empties the BPF ring buffer into the scan workers'
+ * queues, and never waits for a scan. When a worker's queue is full, its
+ * data records are dropped and counted (backlog), or, in lossless mode, the
+ * command is frozen until the workers catch up. */
+#ifndef YS_DRAIN_H
+#define YS_DRAIN_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct ys_live;
+
+struct ys_drain {
+	pthread_t thread;
+	bool started;
+	_Atomic bool stop;		/* drain what is left, tell the workers, end */
+	_Atomic int err;
+	_Atomic bool targets_gone;	/* -p: no traced process is left */
+	/* records and bytes dropped because a worker's queue was full */
+	_Atomic uint64_t backlog_records, backlog_bytes;
+	/* lossless mode */
+	_Atomic uint64_t freezes, frozen_ns;
+	uint64_t frozen_since;
+	unsigned since_regulate;	/* records since the ring was last looked at */
+};
+
+#include "records.h"
+
+/* The record handlers of the drain thread (arg: L), for ys_capture_open. */
+struct ys_record_ops ys_drain_ops(struct ys_live *L);
+int ys_drain_start(struct ys_live *L);
+/* Drains the ring one last time, shuts the workers down, and ends. */
+int ys_drain_stop(struct ys_live *L);
+
+#endif

@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "queue.h"
+
+#define ALIGN8(n) (((n) + 7) & ~(size_t)7)
+
+int ys_queue_init(struct ys_queue *q, size_t cap)
+{
+	pthread_condattr_t ca;
+
+	memset(q, 0, sizeof(*q));
+	q->cap = ALIGN8(cap);
+	q->buf = malloc(q->cap);
+	if (!q->buf)
+		return -ENOMEM;
+	/* deadlines are monotonic, as everywhere else */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->readable, &ca);
+	pthread_cond_init(&q->writable, &ca);
+	pthread_condattr_destroy(&ca);
+	return 0;
+}
+
+void ys_queue_fini(struct ys_queue *q)
+{
+	if (!q->buf)
+		return;
+	pthread_mutex_destroy(&q->mu);
+	pthread_cond_destroy(&q->readable);
+	pthread_cond_destroy(&q->writable);
+	free(q->buf);
+	q->buf = NULL;
+}
+
+static struct timespec ts_of(uint64_t ns)
+{
+	return (struct timespec){ .tv_sec = (time_t)(ns / 1000000000ull),
+				  .tv_nsec = (long)(ns % 1000000000ull) };
+}
+
+/* Where a message of n bytes goes, wrapping to the start if it does not
+ * fit before the end; SIZE_MAX if there is no room now. */
+static size_t place(struct ys_queue *q, size_t n, size_t *pad)
+{
+	size_t to_end = q->cap - q->tail;
+
+	*pad = 0;
+	if (q->used == 0) {
+		/* empty: start over at the beginning */
+		q->head = q->tail = 0;
+		to_end = q->cap;
+	}
+	if (n <= to_end)
+		return q->cap - q->used >= n ? q->tail : SIZE_MAX;
+	/* the rest of the buffer is padding, then n from the start */
+	if (q->cap - q->used < to_end + n)
+		return SIZE_MAX;
+	*pad = to_end;
+	return 0;
+}
+
+int ys_queue_push(struct ys_queue *q, uint32_t kind, const void *a, size_t alen,
+		  const void *b, size_t blen, bool wait)
+{
+	size_t n = ALIGN8(sizeof(struct ys_qmsg) + alen + blen), at, pad;
+	struct ys_qmsg *m;
+	int err = 0;
+
+	if (n > q->cap / 2)
+		return -EMSGSIZE;
+	pthread_mutex_lock(&q->mu);
+	for (;;) {
+		if (q->closed) {
+			err = -EPIPE;
+			goto out;
+		}
+		at = place(q, n, &pad);
+		if (at != SIZE_MAX)
+			break;
+		if (!wait) {
+			err = -EAGAIN;
+			goto out;
+		}
+		pthread_cond_wait(&q->writable, &q->mu);
+	}
+	if (pad) {
+		if (pad >= sizeof(struct ys_qmsg)) {
+			m = (struct ys_qmsg *)(q->buf + q->tail);
+			m->size = 0;
+			m->kind = YS_QMSG_WRAP;
+		}
+		q->used += pad;
+	}
+	m = (struct ys_qmsg *)(q->buf + at);
+	m->size = (uint32_t)(alen + blen);
+	m->kind = kind;
+	if (alen)
+		memcpy(m->data, a, alen);
+	if (blen)
+		memcpy(m->data + alen, b, blen);
+	q->tail = (at + n) % q->cap;
+	q->used += n;
+	if (q->used > q->peak)
+		q->peak = q->used;
+	if (q->waiting)
+		pthread_cond_signal(&q->readable);
+out:
+	pthread_mutex_unlock(&q->mu);
+	return err;
+}
+
+const uint8_t *ys_queue_read(struct ys_queue *q, size_t *len, uint64_t deadline_ns)
+{
+	struct timespec ts = ts_of(deadline_ns);
+	const uint8_t *p = NULL;
+
+	pthread_mutex_lock(&q->mu);
+	while (!q->used && !q->closed && deadline_ns) {
+		int rc;
+
+		q->waiting = true;
+		if (deadline_ns == UINT64_MAX)
+			rc = pthread_cond_wait(&q->readable, &q->mu);
+		else
+			rc = pthread_cond_timedwait(&q->readable, &q->mu, &ts);
+		q->waiting = false;
+		if (rc == ETIMEDOUT)
+			break;
+		if (rc == 0 && !q->used)
+			break;	/* kicked */
+	}
+	if (q->used) {
+		/* up to the end of the buffer; what wrapped comes next time */
+		*len = q->used < q->cap - q->head ? q->used : q->cap - q->head;
+		p = q->buf + q->head;
+	}
+	pthread_mutex_unlock(&q->mu);
+	return p;
+}
+
+void ys_queue_release(struct ys_queue *q, size_t len)
+{
+	pthread_mutex_lock(&q->mu);
+	q->head = (q->head + len) % q->cap;
+	q->used -= len;
+	pthread_cond_broadcast(&q->writable);
+	pthread_mutex_unlock(&q->mu);
+}
+
+const struct ys_qmsg *ys_queue_next(const uint8_t **p, size_t *left)
+{
+	const struct ys_qmsg *m = (const struct ys_qmsg *)*p;
+	size_t n;
+
+	if (*left < sizeof(*m))
+		return NULL;	/* padding to the end: released with the rest */
+	if (m->kind == YS_QMSG_WRAP) {
+		*p += *left;
+		*left = 0;
+		return NULL;
+	}
+	n = ALIGN8(sizeof(*m) + m->size);
+	*p += n;
+	*left -= n;
+	return m;
+}
+
+void ys_queue_close(struct ys_queue *q)
+{
+	pthread_mutex_lock(&q->mu);
+	q->closed = true;
+	pthread_cond_broadcast(&q->readable);
+	pthread_cond_broadcast(&q->writable);
+	pthread_mutex_unlock(&q->mu);
+}
+
+void ys_queue_kick(struct ys_queue *q)
+{
+	pthread_mutex_lock(&q->mu);
+	pthread_cond_broadcast(&q->readable);
+	pthread_mutex_unlock(&q->mu);
+}
+
+size_t ys_queue_used(struct ys_queue *q)
+{
+	size_t n;
+
+	pthread_mutex_lock(&q->mu);
+	n = q->used;
+	pthread_mutex_unlock(&q->mu);
+	return n;
+}

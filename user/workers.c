@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "events.h"
+#include "util.h"
+#include "workers.h"
+
+/* How long a worker sleeps at most: scans fall due on their own deadline. */
+#define IDLE_NS (100 * 1000000ull)
+
+static void wake(int fd)
+{
+	uint64_t one = 1;
+
+	if (write(fd, &one, sizeof(one)) < 0)
+		(void)one;
+}
+
+static int handle(struct ys_shard *sh, const struct ys_qmsg *m, bool *done)
+{
+	switch (m->kind) {
+	case YS_WMSG_OPEN:
+		return ys_ev_open(sh, (const struct ys_rec_open *)m->data);
+	case YS_WMSG_WRITE: {
+		const struct ys_rec_write *w = (const struct ys_rec_write *)m->data;
+
+		return ys_ev_write(sh, w, m->data + sizeof(*w));
+	}
+	case YS_WMSG_CLOSE:
+		return ys_ev_close(sh, (const struct ys_rec_close *)m->data);
+	case YS_WMSG_SHUTDOWN:
+		*done = true;
+		return ys_ev_shutdown(sh);
+	}
+	return 0;
+}
+
+static void *worker_main(void *arg)
+{
+	struct ys_worker *w = arg;
+	struct ys_shard *sh = &w->shard;
+	bool done = false;
+
+	while (!done) {
+		uint64_t now = ys_now_ns(), due = ys_engine_next_due(&sh->engine);
+		uint64_t deadline = YS_MIN(due, now + IDLE_NS);
+		const struct ys_qmsg *m;
+		const uint8_t *p;
+		size_t len = 0, left;
+		int err = 0;
+
+		p = ys_queue_read(&w->q, &len, deadline > now ? deadline : 0);
+		pthread_mutex_lock(&w->lock);
+		for (left = len; p && (m = ys_queue_next(&p, &left));) {
+			/* after an error, records are taken and dropped: the
+			 * drain thread must never wait on a dead worker */
+			if (!atomic_load(&w->err))
+				err = handle(sh, m, &done);
+			else if (m->kind == YS_WMSG_SHUTDOWN)
+				done = true;
+			if (err && !atomic_load(&w->err)) {
+				atomic_store(&w->err, err);
+				wake(w->wakefd);
+			}
+		}
+		if (!atomic_load(&w->err)) {
+			err = ys_engine_flush_due(&sh->engine, ys_now_ns());
+			if (!err && sh->out.err)
+				err = sh->out.err;
+			if (err) {
+				atomic_store(&w->err, err);
+				wake(w->wakefd);
+			}
+		}
+		pthread_mutex_unlock(&w->lock);
+		if (len)
+			ys_queue_release(&w->q, len);
+	}
+	atomic_store(&w->done, true);
+	wake(w->wakefd);
+	return NULL;
+}
+
+int ys_workers_start(struct ys_live *L, unsigned n)
+{
+	int err;
+
+	L->workers = calloc(n, sizeof(*L->workers));
+	if (!L->workers)
+		return -ENOMEM;
+	L->nworkers = n;
+	for (unsigned i = 0; i < n; i++) {
+		struct ys_worker *w = &L->workers[i];
+
+		pthread_mutex_init(&w->lock, NULL);
+		w->wakefd = L->wakefd;
+		err = ys_shard_init(&w->shard, L, i);
+		if (!err)
+			err = ys_queue_init(&w->q, YS_WORKER_QUEUE);
+		if (err)
+			return err;
+	}
+	/* all shards exist before any thread runs: the drain thread and the
+	 * statistics may look at any of them */
+	for (unsigned i = 0; i < n; i++) {
+		struct ys_worker *w = &L->workers[i];
+
+		err = -pthread_create(&w->thread, NULL, worker_main, w);
+		if (err)
+			return err;
+		w->started = true;
+	}
+	return 0;
+}
+
+void ys_workers_join(struct ys_live *L)
+{
+	for (unsigned i = 0; i < L->nworkers; i++) {
+		struct ys_worker *w = &L->workers[i];
+
+		if (w->started)
+			pthread_join(w->thread, NULL);
+		w->started = false;
+	}
+}
+
+void ys_workers_fini(struct ys_live *L)
+{
+	if (!L->workers)
+		return;
+	for (unsigned i = 0; i < L->nworkers; i++) {
+		struct ys_worker *w = &L->workers[i];
+
+		if (w->started) {
+			/* not shut down through the drain thread: stop it here */
+			ys_queue_push(&w->q, YS_WMSG_SHUTDOWN, NULL, 0, NULL, 0, true);
+			pthread_join(w->thread, NULL);
+		}
+		ys_shard_fini(&w->shard);
+		ys_queue_fini(&w->q);
+		pthread_mutex_destroy(&w->lock);
+	}
+	free(L->workers);
+	L->workers = NULL;
+	L->nworkers = 0;
+}

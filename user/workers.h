@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/* Scan workers: each owns a shard of the streams (a stream always goes to
+ * the same worker, so it is scanned in order) and takes its records from
+ * its own queue, filled by the drain thread. */
+#ifndef YS_WORKERS_H
+#define YS_WORKERS_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "live.h"
+#include "queue.h"
+
+enum ys_wmsg {
+	YS_WMSG_OPEN = 1,	/* struct ys_rec_open */
+	YS_WMSG_WRITE,		/* struct ys_rec_write, then its data */
+	YS_WMSG_CLOSE,		/* struct ys_rec_close */
+	YS_WMSG_SHUTDOWN,	/* every record is in: end every stream, stop */
+};
+
+struct ys_worker {
+	struct ys_shard shard;
+	struct ys_queue q;
+	pthread_mutex_t lock;	/* held while the worker handles a batch */
+	pthread_t thread;
+	bool started;
+	_Atomic int err;	/* the first error of a handler, -errno */
+	_Atomic bool done;
+	int wakefd;		/* told of an error or the end (the main loop's) */
+};
+
+/* Queue bytes per worker: the largest record (64 KiB) many times over. */
+#define YS_WORKER_QUEUE (8u << 20)
+
+int ys_workers_start(struct ys_live *L, unsigned n);
+/* Waits for every worker to end (after YS_WMSG_SHUTDOWN). */
+void ys_workers_join(struct ys_live *L);
+void ys_workers_fini(struct ys_live *L);
+
+/* Which worker a stream belongs to. */
+static inline unsigned ys_worker_of(const struct ys_live *L, uint64_t stream_id)
+{
+	return (unsigned)((stream_id * 0x9e3779b97f4a7c15ull) >> 40) % L->nworkers;
+}
+
+#endif
