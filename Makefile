@@ -20,10 +20,23 @@ endif
 
 VERSION := 0.4.0
 PKGS    := yara uuid libbpf
-VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
-ARCH    := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
+HOST_VMLINUX_BTF := /sys/kernel/btf/vmlinux
+VMLINUX_BTF ?= $(HOST_VMLINUX_BTF)
+HOST_ARCH := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
+ARCH    ?= $(HOST_ARCH)
+# make ARCH=arm64 on another machine builds the BPF object and its skeleton
+# for arm64 in build/arm64/. Every kernel type the object uses is a CO-RE
+# relocation, resolved against the target kernel's BTF when it loads, so
+# the build host's vmlinux.h serves, with the arm64 register layout from
+# bpf/arch.bpf.h; VMLINUX_BTF=FILE takes the target's BTF instead.
+ifneq ($(ARCH),$(HOST_ARCH))
+override OUTPUT := $(OUTPUT)/$(ARCH)
+ifeq ($(VMLINUX_BTF),$(HOST_VMLINUX_BTF))
+BPF_FOREIGN := -DYS_FOREIGN_VMLINUX
+endif
+endif
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
-	      -Iinclude -I$(OUTPUT)
+	      -Iinclude -I$(OUTPUT) $(BPF_FOREIGN)
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
 	   -D_GNU_SOURCE -DYS_VERSION='"$(VERSION)"' -Iinclude -Iuser -I$(OUTPUT) $(SANFLAGS) \
@@ -37,15 +50,21 @@ CORE_OBJ := $(patsubst %,$(OUTPUT)/%.o,$(CORE))
 APP_OBJ := $(patsubst %,$(OUTPUT)/%.o,opts replay capture cgroup targets drain workers events report live control privs main)
 SKEL    := $(OUTPUT)/yarasnoop.skel.h
 
+# test helpers: the record dumper (the BPF side seen alone), fd tricks
+HELPER_BIN := $(OUTPUT)/helpers/recdump $(OUTPUT)/helpers/fdtricks
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRC))
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(patsubst bench/%.c,$(OUTPUT)/bench/%,$(BENCH_SRC))
 
 .PHONY: all test unit bench fuzz clean install demo
+ifeq ($(ARCH),$(HOST_ARCH))
 all: $(OUTPUT)/yarasnoop
+else
+all: $(OUTPUT)/yarasnoop.bpf.o $(SKEL)
+endif
 
-$(OUTPUT) $(OUTPUT)/tests $(OUTPUT)/bench:
+$(OUTPUT) $(OUTPUT)/tests $(OUTPUT)/bench $(OUTPUT)/helpers:
 	$(Q)mkdir -p $@
 
 $(OUTPUT)/%.o: user/%.c $(wildcard user/*.h include/*.h) | $(OUTPUT)
@@ -58,7 +77,7 @@ $(OUTPUT)/vmlinux.h: | $(OUTPUT)
 	$(Q)test -r $(VMLINUX_BTF) || { echo "$(VMLINUX_BTF) is missing: the kernel needs CONFIG_DEBUG_INFO_BTF=y" >&2; exit 1; }
 	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
 
-$(OUTPUT)/%.bpf.o: bpf/%.bpf.c include/yarasnoop.h $(OUTPUT)/vmlinux.h
+$(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.bpf.h) include/yarasnoop.h $(OUTPUT)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -82,9 +101,18 @@ $(OUTPUT)/bench/%: bench/%.c $(CORE_OBJ) | $(OUTPUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(CORE_OBJ) $(LDLIBS) -o $@
 
+$(OUTPUT)/helpers/recdump: tests/helpers/recdump.c $(OUTPUT)/capture.o $(OUTPUT)/records.o \
+			   $(OUTPUT)/util.o | $(OUTPUT)/helpers
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUTPUT)/helpers/fdtricks: tests/helpers/fdtricks.c | $(OUTPUT)/helpers
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< -o $@
+
 unit: $(UNIT_BIN)
 
-test: $(OUTPUT)/yarasnoop $(UNIT_BIN)
+test: $(OUTPUT)/yarasnoop $(UNIT_BIN) $(HELPER_BIN)
 	$(Q)OUTPUT=$(OUTPUT) tests/run.sh
 
 bench: $(OUTPUT)/yarasnoop $(BENCH_BIN)

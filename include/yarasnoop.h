@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (MIT OR GPL-2.0) */
 /* Records that cross the ring buffer, and the kernel-side map layouts user
- * space reads. Shared by bpf/yarasnoop.bpf.c and user/capture.c. */
+ * space reads: the one contract between bpf/ and user/. */
 #ifndef YARASNOOP_H
 #define YARASNOOP_H
 
@@ -19,28 +19,51 @@ enum ys_rec_type {
 	YS_REC_EXIT = 4,	/* a traced process exited */
 };
 
+/* A stream is one process's open file (the kernel's struct file), whatever
+ * fds point at it. It ends when the process's last fd for the file goes. */
 enum ys_close_reason {
-	YS_CLOSE_CLOSE = 0,	/* close(), dup2/dup3 onto it, close_range() */
-	YS_CLOSE_REUSE = 1,	/* the fd now refers to another file */
-	YS_CLOSE_EXEC = 2,	/* closed on exec (O_CLOEXEC) */
-	YS_CLOSE_EXIT = 3,	/* the process exited */
+	YS_CLOSE_CLOSE = 0,	/* the last fd on it: close(), dup2/dup3 onto it, close_range() */
+	YS_CLOSE_REUSE = 1,	/* its struct file now holds another inode: the old file was
+				 * closed by a route yarasnoop does not hook */
+	YS_CLOSE_EXEC = 2,	/* gone at exec: O_CLOEXEC, or closed before by a route not hooked */
+	YS_CLOSE_EXIT = 3,	/* the process exited with the file open */
+	YS_CLOSE_UNSEEN = 4,	/* found gone at exit: closed at an unknown time by a route
+				 * not hooked (io_uring, ...); its byte count is still exact */
+};
+
+/* How the bytes of a write record came: the syscall (or, later, uprobe). */
+enum ys_route {
+	YS_ROUTE_WRITE = 1,
+	YS_ROUTE_WRITEV = 2,
+	YS_ROUTE_PWRITE64 = 3,
+	YS_ROUTE_PWRITEV = 4,
+	YS_ROUTE_PWRITEV2 = 5,
+	/* 16 and up: the sockets, vmsplice and TLS routes */
+};
+
+enum ys_write_flags {
+	YS_W_POS = 1,		/* pos is the file position of data[0] (regular files) */
+	YS_W_POS_UNCERTAIN = 2,	/* with YS_W_POS: another task could have moved the file
+				 * position between the write and the moment it was read,
+				 * so pos may be wrong; see README "File order" */
 };
 
 /* Offsets are stream offsets: byte N of a stream is the N-th byte written
  * to it. The kernel reserves [offset, offset + written) for each write
  * before copying, so records lost when the ring is full leave a gap user
- * space can measure exactly. */
+ * space can measure exactly. Reserved in the order the writes' exits ran. */
 struct ys_rec_write {
 	__u32 type;
 	__u32 len;		/* data bytes following this header */
 	__u64 stream_id;
 	__u64 offset;		/* stream offset of data[0] */
 	__u64 truncated;	/* bytes after data cut by --capture-max */
-	__u64 ts_ns;		/* reserved (0) */
+	__u64 pos;		/* file position of data[0], with YS_W_POS */
 	__u32 tgid;
 	__u32 tid;
-	__s32 fd;
-	__u32 pad;
+	__s32 fd;		/* the fd this write went through */
+	__u16 flags;		/* enum ys_write_flags */
+	__u16 route;		/* enum ys_route */
 	/* then len bytes of data */
 };
 
@@ -58,15 +81,19 @@ struct ys_rec_open {
 	__u32 mode;		/* the file's i_mode */
 	__u64 stream_id;
 	__u64 ino;
+	__u64 key;		/* the stream's key in the kernel's streams map (with
+				 * tgid): to read its byte count; never shown */
 	__u32 dev;		/* s_dev of the file's superblock */
 	__u32 rdev;		/* i_rdev, for devices (ttys) */
 	__u32 tgid;
 	__u32 tid;
-	__s32 fd;
+	__s32 fd;		/* the fd of the stream's first write */
 	__u32 uid;
-	char comm[YS_TASK_COMM_LEN];
+	__u32 f_flags;		/* the open file's flags (O_APPEND, ...) */
 	__u32 path_flags;
+	char comm[YS_TASK_COMM_LEN];
 	__u32 path_len;
+	__u32 pad;
 	/* the path, NUL-terminated; twice the size so the verifier can see
 	 * every write stay inside */
 	char path[2 * YS_PATH_MAX];
@@ -78,14 +105,15 @@ struct ys_rec_close {
 	__u64 stream_id;
 	__u64 bytes;		/* everything written to the stream */
 	__u32 tgid;
-	__s32 fd;
+	__s32 fd;		/* the fd whose close ended it; -1 at exec, exit, unseen */
 };
 
 struct ys_rec_exit {
 	__u32 type;
 	__u32 exit_code;
 	__u32 tgid;
-	__u32 pad;
+	__u32 streams_unseen;	/* streams found closed by a route not hooked: each
+				 * also had its close record, reason unseen */
 	char comm[YS_TASK_COMM_LEN];
 };
 
@@ -95,22 +123,30 @@ struct ys_traced {
 	__u32 pad;
 };
 
-/* streams: (tgid, fd) -> */
+/* streams: (tgid, struct file) -> */
 struct ys_skey {
 	__u32 tgid;
-	__s32 fd;
+	__u32 pad;
+	__u64 file;		/* struct file *: an identity */
+};
+
+enum ys_sval_flags {
+	YS_SV_REG = 1,		/* a regular file: writes carry positions */
 };
 
 struct ys_sval {
 	__u64 id;
-	__u64 file;		/* struct file *: an identity, never dereferenced */
 	__u64 offset;		/* bytes written so far */
+	__u64 inode;		/* struct inode * at the stream's start */
+	__u32 mark;		/* sweep epoch (exec, close_range) */
+	__u32 flags;		/* enum ys_sval_flags */
 };
 
-/* procs: tgid -> highest fd with a stream, so exit and exec can sweep */
+/* procs: tgid -> per process state, for processes with streams */
 struct ys_proc {
-	__u32 max_fd;
+	__u32 nstreams;		/* its entries in streams */
 	__u32 pad;
+	__u64 epoch;		/* the last sweep's mark */
 };
 
 /* kstats: per-CPU counters, summed by user space */
@@ -126,6 +162,9 @@ struct ys_kstats {
 	__u64 bytes_unattributed; /* written while the stream map was full */
 	__u64 args_full;	/* writes missed: per-thread argument map full */
 	__u64 wakeups;		/* forced consumer wake-ups */
+	__u64 streams_unseen;	/* streams closed by a route not hooked, found at exit */
+	__u64 pos_uncertain;	/* writes whose file position may be wrong */
+	__u64 procs_full;	/* streams not counted per process: procs map full */
 };
 
 #endif

@@ -23,8 +23,13 @@
 #define TRACEFS "/sys/kernel/tracing"
 #define TRACEFS_MAGIC 0x74726163
 
+/* Tracepoints beyond a program's own SEC(): one program serves a family. */
+#define YS_EXTRA_LINKS 16
+
 struct ys_capture {
 	struct yarasnoop_bpf *skel;
+	struct bpf_link *links[YS_EXTRA_LINKS];
+	int nlinks;
 	struct ring_buffer *rb;
 	/* the ring's consumer and producer positions, mapped read-only */
 	const unsigned long *cons_pos, *prod_pos;
@@ -128,6 +133,51 @@ static int on_record(void *ctx, void *data, size_t size)
 	return ys_record_decode(data, size, &c->ops, &c->rstats);
 }
 
+/* The members of a family beyond the tracepoint in its program's SEC(). */
+static const char *const write_family[] = { "writev", "pwrite64", "pwritev", "pwritev2" };
+static const char *const close_family[] = {
+#ifdef SYS_dup2
+	"dup2",
+#endif
+	"dup3", "close_range",
+};
+
+static int attach_family(struct ys_capture *c, struct bpf_program *prog, const char *dir,
+			 const char *const *names, size_t n)
+{
+	char tp[64];
+	int err;
+
+	for (size_t i = 0; i < n; i++) {
+		struct bpf_link *l;
+
+		if (c->nlinks >= YS_EXTRA_LINKS)
+			return -E2BIG;
+		snprintf(tp, sizeof(tp), "sys_%s_%s", dir, names[i]);
+		l = bpf_program__attach_tracepoint(prog, "syscalls", tp);
+		err = libbpf_get_error(l);
+		if (err)
+			return err;
+		c->links[c->nlinks++] = l;
+	}
+	return 0;
+}
+
+static int attach_families(struct ys_capture *c)
+{
+	struct yarasnoop_bpf *s = c->skel;
+	int err;
+
+	err = attach_family(c, s->progs.tp_exit_write, "exit", write_family, ARRAY_SIZE(write_family));
+	if (!err && bpf_program__autoload(s->progs.tp_enter_write))
+		err = attach_family(c, s->progs.tp_enter_write, "enter", write_family,
+				    ARRAY_SIZE(write_family));
+	if (!err)
+		err = attach_family(c, s->progs.tp_enter_close, "enter", close_family,
+				    ARRAY_SIZE(close_family));
+	return err;
+}
+
 static int configure(struct yarasnoop_bpf *skel, const struct ys_capture_opts *o)
 {
 	struct yarasnoop_bpf__rodata *ro = skel->rodata;
@@ -153,12 +203,19 @@ static int configure(struct yarasnoop_bpf *skel, const struct ys_capture_opts *o
 	ro->stash_args = o->stash_args;
 	ro->uid_filter = o->uid_filter;
 	ro->target_uid = o->uid;
+	ro->nr_write = SYS_write;
+	ro->nr_writev = SYS_writev;
+	ro->nr_pwrite64 = SYS_pwrite64;
+	ro->nr_pwritev = SYS_pwritev;
+	ro->nr_pwritev2 = SYS_pwritev2;
+	ro->nr_close = SYS_close;
+#ifdef SYS_dup2
+	ro->nr_dup2 = SYS_dup2;
+#endif
+	ro->nr_dup3 = SYS_dup3;
+	ro->nr_close_range = SYS_close_range;
 	/* exit-only capture has no use for the enter hooks of the writes */
 	bpf_program__set_autoload(skel->progs.tp_enter_write, o->stash_args);
-	bpf_program__set_autoload(skel->progs.tp_enter_pwrite64, o->stash_args);
-	bpf_program__set_autoload(skel->progs.tp_enter_writev, o->stash_args);
-	bpf_program__set_autoload(skel->progs.tp_enter_pwritev, o->stash_args);
-	bpf_program__set_autoload(skel->progs.tp_enter_pwritev2, o->stash_args);
 	err = bpf_map__set_max_entries(skel->maps.rb, (uint32_t)o->ring_size);
 	return err;
 }
@@ -225,6 +282,8 @@ int ys_capture_open(const struct ys_capture_opts *o, const struct ys_record_ops 
 		goto cleanup;
 	}
 	err = yarasnoop_bpf__attach(c->skel);
+	if (!err)
+		err = attach_families(c);
 	if (err) {
 		ys_err("cannot attach to the write tracepoints (%s)%s", strerror(-err),
 		       ys_verbose ? ":" : "; run with -v for details");
@@ -254,6 +313,8 @@ void ys_capture_close(struct ys_capture *c)
 {
 	if (!c)
 		return;
+	for (int i = 0; i < c->nlinks; i++)
+		bpf_link__destroy(c->links[i]);
 	ring_buffer__free(c->rb);
 	if (c->cons_pos)
 		munmap((void *)c->cons_pos, sysconf(_SC_PAGESIZE));
@@ -310,10 +371,10 @@ const struct ys_record_stats *ys_capture_record_stats(const struct ys_capture *c
 	return &c->rstats;
 }
 
-int ys_capture_stream_bytes(struct ys_capture *c, uint32_t tgid, int32_t fd, uint64_t id,
+int ys_capture_stream_bytes(struct ys_capture *c, uint32_t tgid, uint64_t kkey, uint64_t id,
 			    uint64_t *bytes)
 {
-	struct ys_skey key = { .tgid = tgid, .fd = fd };
+	struct ys_skey key = { .tgid = tgid, .file = kkey };
 	struct ys_sval v;
 
 	if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.streams), &key, &v) || v.id != id)

@@ -45,9 +45,9 @@ int ys_capture_poll(struct ys_capture *c, int timeout_ms);
 uint64_t ys_capture_ring_used(const struct ys_capture *c);
 const struct ys_record_stats *ys_capture_record_stats(const struct ys_capture *c);
 
-/* The kernel's count of bytes written to stream `id` at (tgid, fd), if the
- * stream is still open there. 0 or -ENOENT. */
-int ys_capture_stream_bytes(struct ys_capture *c, uint32_t tgid, int32_t fd, uint64_t id,
+/* The kernel's count of bytes written to stream `id`, whose key is (tgid,
+ * kkey: ys_rec_open's key), if the stream is still open. 0 or -ENOENT. */
+int ys_capture_stream_bytes(struct ys_capture *c, uint32_t tgid, uint64_t kkey, uint64_t id,
 			    uint64_t *bytes);
 /* Summed over CPUs. */
 int ys_capture_kstats(struct ys_capture *c, struct ys_kstats *sum);

@@ -62,6 +62,7 @@ static void set_path(struct ys_stream *s, const struct ys_rec_open *o)
 
 struct tomb {
 	uint64_t end;
+	uint64_t kkey;
 	char comm[YS_COMM_LEN];
 	char path[];
 };
@@ -76,6 +77,7 @@ static int tomb_put(struct ys_shard *sh, const struct ys_stream *s)
 	if (!t)
 		return -ENOMEM;
 	t->end = s->end;
+	t->kkey = s->kkey;
 	memcpy(t->comm, s->comm, sizeof(t->comm));
 	memcpy(t->path, path, n);
 	if (ys_idmap_take(&sh->tombs, s->id, &old))
@@ -139,6 +141,7 @@ static int stream_from_write(struct ys_shard *sh, const struct ys_rec_write *w,
 	 * under its name */
 	t = stream_begin(sh, s);
 	if (t) {
+		s->kkey = t->kkey;
 		memcpy(s->comm, t->comm, sizeof(s->comm));
 		if (t->path[0])
 			ys_stream_set_path(s, t->path);
@@ -253,6 +256,7 @@ int ys_ev_open(struct ys_shard *sh, const struct ys_rec_open *o)
 	s->pid = o->tgid;
 	s->tid = o->tid;
 	s->fd = o->fd;
+	s->kkey = o->key;
 	memcpy(s->comm, o->comm, sizeof(s->comm));
 	s->comm[sizeof(s->comm) - 1] = 0;
 	set_path(s, o);
@@ -291,9 +295,10 @@ int ys_ev_close(struct ys_shard *sh, const struct ys_rec_close *c)
 {
 	static const enum ys_end_reason reasons[] = {
 		[YS_CLOSE_CLOSE] = YS_END_CLOSE,
-		[YS_CLOSE_REUSE] = YS_END_CLOSE,
-		[YS_CLOSE_EXEC] = YS_END_CLOSE,
+		[YS_CLOSE_REUSE] = YS_END_UNSEEN,
+		[YS_CLOSE_EXEC] = YS_END_EXEC,
 		[YS_CLOSE_EXIT] = YS_END_EXIT,
+		[YS_CLOSE_UNSEEN] = YS_END_UNSEEN,
 	};
 	struct ys_stream *s = ys_table_find(&sh->table, c->stream_id);
 	struct tomb *t;
@@ -321,7 +326,7 @@ int ys_ev_shutdown(struct ys_shard *sh)
 		uint64_t written = s->end;
 
 		/* its written bytes as the kernel counts them now */
-		ys_capture_stream_bytes(sh->L->cap, s->pid, s->fd, s->id, &written);
+		ys_capture_stream_bytes(sh->L->cap, s->pid, s->kkey, s->id, &written);
 		if (written < s->end)
 			written = s->end;
 		e = end_stream(sh, s, written, YS_END_SHUTDOWN);

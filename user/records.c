@@ -3,6 +3,13 @@
 
 #include "records.h"
 
+/* The layouts the kernel side writes: no padding the compilers could
+ * disagree on. */
+_Static_assert(sizeof(struct ys_rec_write) == 56, "ys_rec_write");
+_Static_assert(sizeof(struct ys_rec_open) == 600, "ys_rec_open");
+_Static_assert(sizeof(struct ys_rec_close) == 32, "ys_rec_close");
+_Static_assert(sizeof(struct ys_rec_exit) == 32, "ys_rec_exit");
+
 int ys_record_decode(const void *data, size_t size, const struct ys_record_ops *ops,
 		     struct ys_record_stats *st)
 {

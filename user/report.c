@@ -249,6 +249,9 @@ static void summary_json(struct ys_live *L, const struct totals *t, const struct
 	ys_json_ku64(&j, "args_full", k->args_full);
 	ys_json_ku64(&j, "missed_runs", missed);
 	ys_json_ku64(&j, "wakeups", k->wakeups);
+	ys_json_ku64(&j, "streams_unseen", k->streams_unseen);
+	ys_json_ku64(&j, "pos_uncertain", k->pos_uncertain);
+	ys_json_ku64(&j, "procs_full", k->procs_full);
 	ys_json_obj_end(&j);
 	ys_json_ku64(&j, "records_malformed", rs->malformed);
 	ys_json_obj_end(&j);
@@ -284,6 +287,9 @@ void ys_report_summary(struct ys_live *L)
 		       (unsigned long long)k.ctrl_dropped, (unsigned long long)missed,
 		       (unsigned long long)k.args_full, (unsigned long long)k.bytes_unattributed,
 		       (unsigned long long)t.unseen);
+	if (k.streams_unseen)
+		ys_err("warning: %llu streams were closed by a route yarasnoop does not hook (io_uring, 32-bit syscalls): their bytes are counted, their ends were seen late",
+		       (unsigned long long)k.streams_unseen);
 	if (events_lost)
 		ys_err("warning: %llu events were not written: the output was too slow (its queue was full)",
 		       (unsigned long long)events_lost);

@@ -13,6 +13,8 @@ const char *ys_end_reason_str(enum ys_end_reason r)
 		[YS_END_EVICTED] = "evicted",
 		[YS_END_SHUTDOWN] = "shutdown",
 		[YS_END_REPLAY] = "end_of_input",
+		[YS_END_EXEC] = "exec",
+		[YS_END_UNSEEN] = "unseen",
 	};
 
 	return r < sizeof(names) / sizeof(names[0]) ? names[r] : "?";

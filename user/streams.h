@@ -19,6 +19,8 @@ enum ys_end_reason {
 	YS_END_EVICTED,
 	YS_END_SHUTDOWN,
 	YS_END_REPLAY,	/* replay: the input file ended */
+	YS_END_EXEC,	/* live: closed on exec */
+	YS_END_UNSEEN,	/* live: closed by a route yarasnoop does not hook, found later */
 };
 
 const char *ys_end_reason_str(enum ys_end_reason r);
@@ -57,6 +59,7 @@ struct ys_stream {
 	/* Where the stream comes from. */
 	uint32_t pid, tid;
 	int32_t fd;
+	uint64_t kkey;			/* live: the kernel's key (ys_rec_open.key), 0 unknown */
 	char comm[YS_COMM_LEN];
 	char *path;			/* owned; NULL until known */
 	const char *input;		/* replay: the file (not owned) */

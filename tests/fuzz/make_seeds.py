@@ -13,28 +13,32 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 # include/yarasnoop.h
 REC_WRITE, REC_OPEN, REC_CLOSE, REC_EXIT = 1, 2, 3, 4
+ROUTE_WRITE, ROUTE_PWRITE64 = 1, 3
+W_POS, W_POS_UNCERTAIN = 1, 2
+CLOSE_UNSEEN = 4
 PATH_OK = 1
 PATH_MAX = 256
 
 
-def rec_write(stream, offset, data, truncated=0, ts=1000, tgid=42, tid=42, fd=1, length=None):
+def rec_write(stream, offset, data, truncated=0, pos=0, flags=0, route=ROUTE_WRITE, tgid=42,
+              tid=42, fd=1, length=None):
     n = len(data) if length is None else length
-    return struct.pack('<IIQQQQIIiI', REC_WRITE, n, stream, offset, truncated, ts,
-                       tgid, tid, fd, 0) + data
+    return struct.pack('<IIQQQQIIiHH', REC_WRITE, n, stream, offset, truncated, pos,
+                       tgid, tid, fd, flags, route) + data
 
 
-def rec_open(stream, path, comm=b'bash', fd=1, mode=0o20620):
+def rec_open(stream, path, comm=b'bash', fd=1, mode=0o20620, key=0xffff888012345600, f_flags=0o100001):
     p = path.ljust(2 * PATH_MAX, b'\0')
-    return struct.pack('<IIQQIIIIiI16sII', REC_OPEN, mode, stream, 1234, 0x16, 0x8800,
-                       42, 42, fd, 1000, comm, PATH_OK, len(path)) + p
+    return struct.pack('<IIQQQIIIIiIII16sII', REC_OPEN, mode, stream, 1234, key, 0x16, 0x8800,
+                       42, 42, fd, 1000, f_flags, PATH_OK, comm, len(path), 0) + p
 
 
 def rec_close(stream, nbytes, reason=0, fd=1):
     return struct.pack('<IIQQIi', REC_CLOSE, reason, stream, nbytes, 42, fd)
 
 
-def rec_exit(code=0, comm=b'bash'):
-    return struct.pack('<IIII16s', REC_EXIT, code, 42, 0, comm)
+def rec_exit(code=0, comm=b'bash', unseen=0):
+    return struct.pack('<IIII16s', REC_EXIT, code, 42, unseen, comm)
 
 
 def sequence(*recs):
@@ -42,7 +46,7 @@ def sequence(*recs):
 
 
 assert len(rec_write(0, 0, b'')) == 56
-assert len(rec_open(0, b'')) == 584
+assert len(rec_open(0, b'')) == 600
 assert len(rec_close(0, 0)) == 32
 assert len(rec_exit()) == 32
 
@@ -54,6 +58,10 @@ RECORDS = {
     'open': rec_open(7, b'/dev/pts/3'),
     'close': rec_close(7, 13),
     'exit': rec_exit(1),
+    'exit_unseen': rec_exit(0, unseen=3),
+    'write_pos': rec_write(8, 0, b'7EXAMPLE\n', pos=12, flags=W_POS, route=ROUTE_PWRITE64),
+    'write_pos_uncertain': rec_write(8, 9, b'AKIAIOSFODNN', pos=0, flags=W_POS | W_POS_UNCERTAIN),
+    'close_unseen': rec_close(8, 21, reason=CLOSE_UNSEEN, fd=-1),
     'header_only': struct.pack('<I', REC_WRITE),
     'sequence': sequence(rec_open(9, b'/tmp/log'), rec_write(9, 0, b'secret\n'),
                          rec_write(9, 7, b'more'), rec_close(9, 11, 1), rec_exit(0),

@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: (MIT OR GPL-2.0) */
+/* The write path: a traced process's write, whatever its argument shape,
+ * becomes its stream's next range of offsets and records of its bytes. */
+#ifndef YS_CAPTURE_BPF_H
+#define YS_CAPTURE_BPF_H
+
+#define O_APPEND 02000
+#define RWF_APPEND 0x10
+#define RWF_NOAPPEND 0x20
+
+/* One write, as its syscall was called. */
+struct wreq {
+	__u64 ptr;	/* enum data_kind says what it points at */
+	__u64 count;
+	__u64 pos;	/* the offset argument, or -1: the file position */
+	__u64 rwf;	/* pwritev2's flags */
+	__s32 fd;
+	__u16 route;	/* enum ys_route */
+	__u16 kind;	/* enum data_kind */
+};
+
+/* The enter hook's stash, with the thread: cheaper than a hash keyed by
+ * tid, and gone when the thread is. */
+struct write_args {
+	struct wreq rq;
+	__u32 armed;	/* set at enter, cleared at exit */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct write_args);
+} args SEC(".maps");
+
+/* Can only this thread move the file's position? Its fd table is its
+ * own (no other thread, no io_uring worker shares it), and every
+ * reference to the file is an fd of that table (no other process got it
+ * by fork or SCM_RIGHTS, no mapping or io_uring holds it). */
+static __always_inline bool sole_mover(struct task_struct *task, struct file *file)
+{
+	long refs;
+
+	if (BPF_CORE_READ(task, files, count.counter) != 1)
+		return false;
+	refs = file_refs(file);
+	if (refs <= 1)
+		return true;
+	return fds_holding(task, file) == refs;
+}
+
+/* The file position of a regular file's write's first byte. From the
+ * exit of the syscall: the offset argument of pwrite*, else the file
+ * position the write left behind less what it wrote (O_APPEND included:
+ * the kernel moves the position to the end it wrote). A position that
+ * another task could have moved meanwhile is flagged, not trusted. */
+static __always_inline void write_pos(struct task_struct *task, struct file *file,
+				      const struct wreq *rq, long ret, struct ys_rec_write *h)
+{
+	bool explicit = rq->route == YS_ROUTE_PWRITE64 || rq->route == YS_ROUTE_PWRITEV ||
+			(rq->route == YS_ROUTE_PWRITEV2 && rq->pos != (__u64)-1);
+	bool append = BPF_CORE_READ(file, f_flags) & O_APPEND;
+
+	h->flags |= YS_W_POS;
+	if (explicit) {
+		if ((append && !(rq->rwf & RWF_NOAPPEND)) || (rq->rwf & RWF_APPEND)) {
+			/* Linux appends whatever the offset: where the end
+			 * was is known only if nobody else extends the file */
+			h->pos = BPF_CORE_READ(file, f_inode, i_size) - ret;
+			h->flags |= YS_W_POS_UNCERTAIN;
+		} else {
+			h->pos = rq->pos;
+		}
+		return;
+	}
+	h->pos = BPF_CORE_READ(file, f_pos) - ret;
+	if (!sole_mover(task, file))
+		h->flags |= YS_W_POS_UNCERTAIN;
+}
+
+/* A write of ret bytes by the current thread: its stream's offsets are
+ * reserved before anything is copied, so a lost record leaves an exact
+ * gap. Routes with other argument shapes build a wreq and call this. */
+static __noinline int capture_write(struct task_struct *task, const struct wreq *rq, long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid(), want, base, left;
+	__u32 tgid = id >> 32, tid = (__u32)id;
+	struct ys_rec_write hdr;
+	struct ys_kstats *ks;
+	struct ys_sval *v;
+	struct file *file;
+
+	ks = stats();
+	if (!ks || !rq || ret <= 0)
+		return 0;
+	ks->writes++;
+	ks->bytes_written += ret;
+	file = fd_file(task, rq->fd);
+	v = file ? stream_get(task, tgid, tid, rq->fd, file) : NULL;
+	if (!v) {
+		/* the stream map is full, or another thread closed the fd */
+		ks->bytes_unattributed += ret;
+		return 0;
+	}
+	hdr.type = YS_REC_WRITE;
+	hdr.len = 0;
+	hdr.stream_id = v->id;
+	hdr.truncated = 0;
+	hdr.pos = 0;
+	hdr.tgid = tgid;
+	hdr.tid = tid;
+	hdr.fd = rq->fd;
+	hdr.flags = 0;
+	hdr.route = rq->route;
+	if (v->flags & YS_SV_REG) {
+		write_pos(task, file, rq, ret, &hdr);
+		if (hdr.flags & YS_W_POS_UNCERTAIN)
+			ks->pos_uncertain++;
+	}
+	/* reserve the stream's range first: records are lost, offsets never */
+	base = __sync_fetch_and_add(&v->offset, (__u64)ret);
+	hdr.offset = base;
+	want = (__u64)ret < capture_max ? (__u64)ret : capture_max;
+	left = emit_data(&hdr, rq->kind, rq->ptr, rq->count, want, ks);
+	/* bytes we could not read back leave a gap user space counts */
+	ks->bytes_unread += left;
+	if ((__u64)ret > want) {
+		ks->bytes_truncated += (__u64)ret - want;
+		emit_truncated(&hdr, base + want, (__u64)ret - want);
+	}
+	return 0;
+}
+
+/* The route and argument shape of a write-family syscall, by number. */
+static __always_inline __u32 write_route(long nr, __u32 *kind)
+{
+	*kind = D_IOV;
+	if (nr == nr_write) {
+		*kind = D_BUF;
+		return YS_ROUTE_WRITE;
+	}
+	if (nr == nr_pwrite64) {
+		*kind = D_BUF;
+		return YS_ROUTE_PWRITE64;
+	}
+	if (nr == nr_writev)
+		return YS_ROUTE_WRITEV;
+	if (nr == nr_pwritev)
+		return YS_ROUTE_PWRITEV;
+	if (nr == nr_pwritev2)
+		return YS_ROUTE_PWRITEV2;
+	return 0;
+}
+
+/* The arguments of a write-family syscall numbered nr, from the registers
+ * the syscall saved (at exit too, where the architecture leaves them). */
+static __always_inline bool write_args_of(struct task_struct *task, long nr, struct wreq *rq)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	__u32 kind;
+
+	rq->route = write_route(nr, &kind);
+	if (!rq->route)
+		return false;
+	rq->fd = (__s32)PT_REGS_PARM1_SYSCALL(regs);
+	if (!fd_wanted(rq->fd))
+		return false;
+	rq->kind = kind;
+	rq->ptr = PT_REGS_PARM2_SYSCALL(regs);
+	rq->count = PT_REGS_PARM3_SYSCALL(regs);
+	rq->pos = (__u64)-1;
+	rq->rwf = 0;
+	if (rq->route == YS_ROUTE_PWRITE64 || rq->route == YS_ROUTE_PWRITEV ||
+	    rq->route == YS_ROUTE_PWRITEV2)
+		rq->pos = PT_REGS_PARM4_SYSCALL(regs);
+	if (rq->route == YS_ROUTE_PWRITEV2)
+		rq->rwf = SYSCALL_PARM6(regs);
+	return true;
+}
+
+/* --hooks enter-exit: the arguments stashed at the enter. */
+static __always_inline int write_enter(long nr)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct write_args *wa;
+	struct wreq rq;
+
+	if (!is_traced(bpf_get_current_pid_tgid() >> 32) || !write_args_of(task, nr, &rq))
+		return 0;
+	wa = bpf_task_storage_get(&args, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!wa) {
+		STAT_ADD(args_full, 1);
+		return 0;
+	}
+	wa->rq = rq;
+	wa->armed = 1;
+	return 0;
+}
+
+/* The exit of a write-family syscall numbered nr that returned ret. */
+static __always_inline int write_exit(long nr, long ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct write_args *wa;
+	struct wreq rq;
+
+	if (stash_args) {
+		wa = bpf_task_storage_get(&args, task, 0, 0);
+		if (!wa || !wa->armed)
+			return 0;
+		wa->armed = 0;
+		if (ret <= 0)
+			return 0;
+		rq = wa->rq;
+		return capture_write(task, &rq, ret);
+	}
+	if (ret <= 0 || !is_traced(bpf_get_current_pid_tgid() >> 32) ||
+	    !write_args_of(task, nr, &rq))
+		return 0;
+	return capture_write(task, &rq, ret);
+}
+
+#endif

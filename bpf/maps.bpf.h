@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: (MIT OR GPL-2.0) */
+/* Configuration (set by user space before load), maps and counters. */
+#ifndef YS_MAPS_BPF_H
+#define YS_MAPS_BPF_H
+
+#include "yarasnoop.h"
+
+const volatile __u32 self_tgid = 0;
+const volatile bool trace_all = false;
+const volatile __u64 capture_max = 1 << 20;
+const volatile __u64 ring_size = 0;
+const volatile __u64 ring_headroom = 0;	/* kept free for control records */
+const volatile __u64 wakeup_bytes = 0;	/* wake the consumer past this */
+const volatile bool fd_filter = false;
+const volatile __u64 fd_mask[YS_FD_FILTER_MAX / 64] = {};
+const volatile bool comm_filter = false;
+const volatile char target_comm[YS_TASK_COMM_LEN] = {};
+const volatile bool uid_filter = false;
+const volatile __u32 target_uid = 0;
+const volatile bool follow_new = false;	/* processes added by comm/uid follow */
+/* Arguments from the enter hook's stash, or (the default where the exit
+ * hook still finds them in the registers the syscall saved) from those:
+ * one hook per write instead of two, and no stash. */
+const volatile bool stash_args = false;
+/* The syscall numbers of the hooked syscalls (user space knows its
+ * architecture's): one program serves a family of tracepoints, and tells
+ * them apart by ctx->id. -1: not on this architecture (arm64 has no dup2). */
+const volatile long nr_write = -1, nr_writev = -1, nr_pwrite64 = -1, nr_pwritev = -1,
+		    nr_pwritev2 = -1;
+const volatile long nr_close = -1, nr_dup2 = -1, nr_dup3 = -1, nr_close_range = -1;
+
+__u64 stream_seq = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 24);	/* resized by user space */
+} rb SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct ys_traced);
+} traced SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 262144);
+	__type(key, struct ys_skey);
+	__type(value, struct ys_sval);
+} streams SEC(".maps");
+
+/* As many entries as streams: a process with streams has one at least, so
+ * procs is never full before streams is. Allocated as needed. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 262144);
+	__type(key, __u32);
+	__type(value, struct ys_proc);
+} procs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ys_kstats);
+} kstats SEC(".maps");
+
+static __always_inline struct ys_kstats *stats(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&kstats, &zero);
+}
+
+#define STAT_ADD(field, n)                              \
+	do {                                            \
+		struct ys_kstats *__s = stats();        \
+		if (__s)                                \
+			__s->field += (n);              \
+	} while (0)
+
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+#define S_IFREG 0100000
+#define S_IFIFO 0010000
+#define S_ISSOCK(m) (((m) & S_IFMT) == S_IFSOCK)
+#define S_ISFIFO(m) (((m) & S_IFMT) == S_IFIFO)
+#define S_ISREG(m) (((m) & S_IFMT) == S_IFREG)
+/* Keeps clang from proving a mask useless: the verifier needs to see it. */
+#define opaque(v) asm volatile("" : "+r"(v))
+#ifndef container_of
+#define container_of(ptr, type, member) ((type *)((void *)(ptr) - offsetof(type, member)))
+#endif
+
+#endif
