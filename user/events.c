@@ -178,7 +178,7 @@ static int end_stream(struct ys_shard *sh, struct ys_stream *s, uint64_t written
 	if (!err)
 		err = ys_stream_flush(&sh->engine, s, true);
 	if (L->cfg.format == YS_FMT_JSON || ys_verbose || s->rules_matched || s->bytes_dropped ||
-	    s->bytes_truncated)
+	    s->bytes_truncated || reason == YS_END_EVICTED)
 		ys_out_stream_end(&sh->out, s, ys_end_reason_str(reason), L->rules->yr,
 				  L->rules->num_rules);
 	account_ended(sh, s);
@@ -264,6 +264,22 @@ int ys_ev_open(struct ys_shard *sh, const struct ys_rec_open *o)
 	return enforce_limits(sh);
 }
 
+/* Loss as it happens: a stream that lost bytes says so when the gap shows
+ * (its next record), at most once a second; what is left is in its
+ * stream_end. */
+#define LOSS_EVERY_NS 1000000000ull
+
+static void report_loss(struct ys_shard *sh, struct ys_stream *s, uint64_t now)
+{
+	uint64_t lost = s->bytes_dropped - s->loss_reported;
+
+	if (!lost || (s->loss_event_ns && now - s->loss_event_ns < LOSS_EVERY_NS))
+		return;
+	ys_out_loss(&sh->out, s, lost);
+	s->loss_reported = s->bytes_dropped;
+	s->loss_event_ns = now;
+}
+
 int ys_ev_write(struct ys_shard *sh, const struct ys_rec_write *w, const uint8_t *data)
 {
 	struct ys_stream *s = ys_table_find(&sh->table, w->stream_id);
@@ -288,6 +304,7 @@ int ys_ev_write(struct ys_shard *sh, const struct ys_rec_write *w, const uint8_t
 		if (err)
 			return err;
 	}
+	report_loss(sh, s, now);
 	return enforce_limits(sh);
 }
 

@@ -97,6 +97,7 @@ static int run_loop(struct ys_live *L)
 		if (err)
 			return err;
 		ys_report_periodic(L, ys_now_ns());
+		ys_loss_tick(L, ys_now_ns());
 		if (L->ctl)
 			ys_control_tick(L->ctl, ys_now_ns());
 	}

@@ -15,6 +15,7 @@
 #include "control.h"
 #include "drain.h"
 #include "idmap.h"
+#include "loss.h"
 #include "opts.h"
 #include "output.h"
 #include "rules.h"
@@ -70,6 +71,8 @@ struct ys_live {
 	uint64_t next_stats_ns;
 	uint64_t matches;		/* match events, summed at the end */
 	bool incomplete;		/* not every byte was scanned (the summary says why) */
+	struct ys_loss_snap loss_last;	/* the loss counters at the last loss event */
+	uint64_t loss_event_ns;
 	/* the limits hold over every shard: streams held, and their memory
 	 * as each shard last published it */
 	_Atomic uint64_t streams;

@@ -282,3 +282,32 @@ int ys_out_stream_end(struct ys_out *o, const struct ys_stream *s, const char *r
 	}
 	return ys_out_emit(o);
 }
+
+int ys_out_loss(struct ys_out *o, const struct ys_stream *s, uint64_t bytes)
+{
+	struct ys_buf *b = &o->line;
+	struct ys_json j;
+
+	ys_buf_reset(b);
+	if (o->format == YS_FMT_JSON) {
+		ys_json_init(&j, b);
+		ys_json_obj_begin(&j);
+		ys_json_kstr(&j, "type", "loss");
+		ys_json_ktime(&j, "time", ys_realtime_ns());
+		ys_json_kstr(&j, "reason", "dropped");
+		ys_json_ku64(&j, "bytes", bytes);
+		ys_json_key(&j, "stream");
+		ys_json_obj_begin(&j);
+		ys_stream_ident_json(&j, s);
+		ys_json_obj_end(&j);
+		ys_json_ku64(&j, "bytes_dropped", s->bytes_dropped);
+		ys_json_obj_end(&j);
+	} else {
+		ys_buf_time(b, ys_realtime_ns());
+		ys_buf_puts(b, " loss ");
+		ys_stream_ident_text(b, s);
+		ys_buf_printf(b, " reason=dropped bytes=%llu dropped=%llu", (unsigned long long)bytes,
+			      (unsigned long long)s->bytes_dropped);
+	}
+	return ys_out_emit(o);
+}

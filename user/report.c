@@ -82,6 +82,7 @@ int ys_report_stats_json(void *arg, struct ys_buf *b)
 {
 	struct ys_live *L = arg;
 	struct ys_map_counts mc = { 0 };
+	struct ys_loss_snap snap;
 	struct ys_stream *s;
 	struct totals t;
 	struct ys_json j;
@@ -125,6 +126,8 @@ int ys_report_stats_json(void *arg, struct ys_buf *b)
 	ys_json_ku64(&j, "procs", mc.procs);
 	ys_json_obj_end(&j);
 	ys_json_ku64(&j, "tombstones", t.tombstones);
+	ys_loss_snap(L, &snap);
+	ys_loss_json(&j, L, &snap);
 	ys_json_obj_end(&j);
 	return 0;
 }
@@ -132,6 +135,7 @@ int ys_report_stats_json(void *arg, struct ys_buf *b)
 int ys_report_stats_text(void *arg, struct ys_buf *b)
 {
 	struct ys_live *L = arg;
+	struct ys_loss_snap snap;
 	const struct ys_stream *s;
 	unsigned idx = 0;
 	struct totals t;
@@ -152,6 +156,14 @@ int ys_report_stats_text(void *arg, struct ys_buf *b)
 		      (unsigned long long)ys_proc_rss_bytes(),
 		      (unsigned long long)L->rules->rules_bytes,
 		      (unsigned long long)L->cfg.copts.ring_size);
+	ys_loss_snap(L, &snap);
+	ys_buf_printf(b, "Bytes dropped: %llu (ring buffer full), %llu (scan backlog)\n"
+		      "Kernel missed: %llu control records, %llu program runs, %llu bytes in no stream\n"
+		      "Events not written (slow output): %llu\n",
+		      (unsigned long long)snap.k.bytes_dropped, (unsigned long long)snap.backlog_bytes,
+		      (unsigned long long)snap.k.ctrl_dropped, (unsigned long long)snap.missed_runs,
+		      (unsigned long long)snap.k.bytes_unattributed,
+		      (unsigned long long)snap.events_dropped);
 	return 0;
 }
 
@@ -206,8 +218,8 @@ static void incomplete_reasons(struct ys_live *L, const struct totals *t, const 
 				      r[i].what);
 }
 
-static void summary_json(struct ys_live *L, const struct totals *t, const struct ys_kstats *k,
-			 uint64_t missed, const struct ys_record_stats *rs, const struct ys_buf *why)
+static void summary_json(struct ys_live *L, const struct totals *t, const struct ys_loss_snap *snap,
+			 const struct ys_record_stats *rs, const struct ys_buf *why)
 {
 	struct ys_json j;
 
@@ -225,34 +237,7 @@ static void summary_json(struct ys_live *L, const struct totals *t, const struct
 	ys_json_ku64(&j, "rules_matched", t->matches);
 	ys_json_kbool(&j, "complete", !why->len);
 	ys_json_kstr(&j, "incomplete", why->len ? why->p : "");
-	ys_json_key(&j, "user");
-	ys_json_obj_begin(&j);
-	ys_json_ku64(&j, "workers", L->nworkers);
-	ys_json_ku64(&j, "backlog_records_dropped", atomic_load(&L->drain.backlog_records));
-	ys_json_ku64(&j, "backlog_bytes_dropped", atomic_load(&L->drain.backlog_bytes));
-	ys_json_ku64(&j, "events_dropped", atomic_load(&L->writer.lines_dropped));
-	ys_json_kbool(&j, "lossless", L->lossless);
-	ys_json_ku64(&j, "freezes", atomic_load(&L->drain.freezes));
-	ys_json_ku64(&j, "frozen_ms", atomic_load(&L->drain.frozen_ns) / 1000000);
-	ys_json_obj_end(&j);
-	ys_json_key(&j, "kernel");
-	ys_json_obj_begin(&j);
-	ys_json_ku64(&j, "writes", k->writes);
-	ys_json_ku64(&j, "bytes_written", k->bytes_written);
-	ys_json_ku64(&j, "bytes_sent", k->bytes_sent);
-	ys_json_ku64(&j, "bytes_dropped", k->bytes_dropped);
-	ys_json_ku64(&j, "bytes_truncated", k->bytes_truncated);
-	ys_json_ku64(&j, "bytes_unread", k->bytes_unread);
-	ys_json_ku64(&j, "bytes_unattributed", k->bytes_unattributed);
-	ys_json_ku64(&j, "records_dropped", k->records_dropped);
-	ys_json_ku64(&j, "control_records_dropped", k->ctrl_dropped);
-	ys_json_ku64(&j, "args_full", k->args_full);
-	ys_json_ku64(&j, "missed_runs", missed);
-	ys_json_ku64(&j, "wakeups", k->wakeups);
-	ys_json_ku64(&j, "streams_unseen", k->streams_unseen);
-	ys_json_ku64(&j, "pos_uncertain", k->pos_uncertain);
-	ys_json_ku64(&j, "procs_full", k->procs_full);
-	ys_json_obj_end(&j);
+	ys_loss_json(&j, L, snap);
 	ys_json_ku64(&j, "records_malformed", rs->malformed);
 	ys_json_obj_end(&j);
 	ys_out_emit(&L->out);
@@ -261,38 +246,36 @@ static void summary_json(struct ys_live *L, const struct totals *t, const struct
 void ys_report_summary(struct ys_live *L)
 {
 	const struct ys_record_stats *rs = ys_capture_record_stats(L->cap);
-	uint64_t missed = ys_capture_missed_runs(L->cap);
-	uint64_t backlog = atomic_load(&L->drain.backlog_bytes);
-	uint64_t events_lost = atomic_load(&L->writer.lines_dropped);
+	struct ys_loss_snap snap;
+	const struct ys_kstats *k = &snap.k;
 	struct ys_buf why = { 0 };
-	struct ys_kstats k = { 0 };
 	struct totals t;
 
+	ys_loss_snap(L, &snap);
 	lock_all(L);
 	totals(L, &t);
 	unlock_all(L);
-	ys_capture_kstats(L->cap, &k);
-	incomplete_reasons(L, &t, &k, missed, rs, &why);
+	incomplete_reasons(L, &t, k, snap.missed_runs, rs, &why);
 	L->incomplete = why.len > 0;
 	if (L->cfg.format == YS_FMT_JSON)
-		summary_json(L, &t, &k, missed, rs, &why);
+		summary_json(L, &t, &snap, rs, &why);
 	if (L->cfg.format != YS_FMT_JSON || ys_verbose)
 		ys_err("%llu streams, %llu bytes written: %llu scanned, %llu dropped (%llu ring buffer full, %llu scan backlog), %llu truncated (--capture-max); %llu rule matches",
 		       (unsigned long long)t.created, (unsigned long long)t.written,
 		       (unsigned long long)t.scanned, (unsigned long long)t.dropped,
-		       (unsigned long long)k.bytes_dropped, (unsigned long long)backlog,
+		       (unsigned long long)k->bytes_dropped, (unsigned long long)snap.backlog_bytes,
 		       (unsigned long long)t.truncated, (unsigned long long)t.matches);
-	if (k.ctrl_dropped || missed || k.args_full || k.bytes_unattributed || t.unseen || rs->malformed)
+	if (k->ctrl_dropped || snap.missed_runs || k->args_full || k->bytes_unattributed || t.unseen || rs->malformed)
 		ys_err("warning: the kernel side missed events: %llu control records, %llu program runs, %llu writes (argument map full), %llu bytes in no stream, %llu bytes of unseen streams",
-		       (unsigned long long)k.ctrl_dropped, (unsigned long long)missed,
-		       (unsigned long long)k.args_full, (unsigned long long)k.bytes_unattributed,
+		       (unsigned long long)k->ctrl_dropped, (unsigned long long)snap.missed_runs,
+		       (unsigned long long)k->args_full, (unsigned long long)k->bytes_unattributed,
 		       (unsigned long long)t.unseen);
-	if (k.streams_unseen)
+	if (k->streams_unseen)
 		ys_err("warning: %llu streams were closed by a route yarasnoop does not hook (io_uring, 32-bit syscalls): their bytes are counted, their ends were seen late",
-		       (unsigned long long)k.streams_unseen);
-	if (events_lost)
+		       (unsigned long long)k->streams_unseen);
+	if (snap.events_dropped)
 		ys_err("warning: %llu events were not written: the output was too slow (its queue was full)",
-		       (unsigned long long)events_lost);
+		       (unsigned long long)snap.events_dropped);
 	/* in every format: a gate must not pass quietly on a partial scan */
 	if (why.len)
 		ys_err("incomplete scan: %s", why.p);

@@ -51,6 +51,8 @@ struct ys_stream {
 	uint64_t pending_since_ns;
 	uint64_t last_write_ns;
 	uint64_t first_ns;
+	uint64_t loss_reported;		/* dropped bytes already told in loss events */
+	uint64_t loss_event_ns;		/* when the last loss event was */
 	uint64_t *counts;		/* per-string matches, in pattern-bit order */
 	uint32_t ncounts;
 	uint32_t rules_matched;		/* non-private */

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Bulk writers for the fail-closed tests.
 
-  bulk.py big N AT       N writes of 1 MiB to /dev/null, a key in write AT
-                         (-1: none)
+  bulk.py big N AT [GO]  N writes of 1 MiB to /dev/null, a key in write AT
+                         (-1: none); with GO, then waits (at most 60 s) for
+                         the file GO to exist, the fd still open
   bulk.py files DIR N K  N files of K KiB in DIR, each starting with a key
   bulk.py open DIR N [GO] N files in DIR held open: half a key to the first,
                          a write to every other file, the other half to the
@@ -17,6 +18,12 @@ def w(fd, b):
     while b:
         b = b[os.write(fd, b):]
 
+def wait_for(path):
+    import time
+    t = time.time()
+    while not os.path.exists(path) and time.time() - t < 60:
+        time.sleep(0.05)
+
 mode = sys.argv[1]
 if mode == "big":
     n, at = int(sys.argv[2]), int(sys.argv[3])
@@ -27,6 +34,8 @@ if mode == "big":
             w(fd, blk[:1000] + b" " + KEY + b" " + blk[1002 + len(KEY):])
         else:
             w(fd, blk)
+    if len(sys.argv) > 4:
+        wait_for(sys.argv[4])
 elif mode == "files":
     d, n, k = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     body = b" " + KEY + b" \n" + b"y" * (k * 1024 - len(KEY) - 3)
@@ -43,9 +52,6 @@ elif mode == "open":
         w(fd, b"other\n")
     w(fds[0], KEY[10:] + b" end\n")
     if len(sys.argv) > 4:
-        import time
-        t = time.time()
-        while not os.path.exists(sys.argv[4]) and time.time() - t < 60:
-            time.sleep(0.05)
+        wait_for(sys.argv[4])
     for fd in fds:
         os.close(fd)

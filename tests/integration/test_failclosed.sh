@@ -7,6 +7,7 @@ need_root "fail-closed gate" || { echo "1..$_n"; exit 0; }
 BULK=$(cd "$(dirname "$0")/../helpers" && pwd)/bulk.py
 PY=/usr/bin/python3
 R=$TESTDATA/../../rules
+. "$(dirname "$0")/../helpers/live_lib.sh"
 EV=$TMP/ev
 YS=("$YARASNOOP" --no-control -r "$R" --format json -o "$EV")
 
@@ -35,6 +36,21 @@ jcheck "... complete" "$EV" 'SUMMARY["complete"] and SUMMARY["incomplete"] == ""
 expect_exit "--lossless without a command: exit 2" 2 "$YARASNOOP" --no-control --lossless -a
 check "... saying why" grep -q "lossless.*needs -- COMMAND" "$TMP/err"
 
+# loss is told as it happens: a flood through a small ring, the stream kept open
+"$YARASNOOP" --no-control -r "$R" --format json -o "$TMP/live.ev" --no-lossless --ring-size 256K -- \
+	"$PY" "$BULK" big 32 -1 "$TMP/live.go" 2>"$TMP/live.err" &
+ysl=$!
+bg_wait_file() { poll grep -q "$1" "$2"; }
+check "a flood into a 256K ring, the writer still open: a loss event names the kernel's drops" \
+	bg_wait_file '"type":"loss","time":"[^"]*","reason":"counters","bytes_dropped":[1-9]' "$TMP/live.ev"
+check "... and a line on stderr says so" bg_wait_file 'loss: [0-9]* bytes dropped (ring buffer full)' "$TMP/live.err"
+check "... and the flooded stream's own loss event names it" \
+	bg_wait_file '"type":"loss","time":"[^"]*","reason":"dropped","bytes":[1-9][0-9]*,"stream":{[^}]*"path":"/dev/null"' "$TMP/live.ev"
+touch "$TMP/live.go"
+wait "$ysl"
+jcheck "... the stream's end counts the same bytes as the summary" "$TMP/live.ev" \
+	'sum(e["bytes_dropped"] for e in ENDS) == SUMMARY["bytes_dropped"] > 0'
+
 # a reader that pauses does not stall the capture: 400 files of 64 KiB (25 MiB,
 # more than the ring) while nobody reads the events for 3 s
 mkdir "$TMP/files"
@@ -48,7 +64,6 @@ jcheck "... every file: its key reported, or its stream counts dropped bytes" "$
 	'all(any(m["stream"]["uuid"] == e["uuid"] for m in M) or e["bytes_dropped"] > 0 for e in ENDS if "/files/f" in e["path"]) and len([e for e in ENDS if "/files/f" in e["path"]]) == 400 and SUMMARY["bytes_scanned"] + SUMMARY["bytes_dropped"] == SUMMARY["bytes_written"] == SUMMARY["kernel"]["bytes_written"]'
 
 # the limits hold over every worker: 121 streams through --max-streams 20
-. "$(dirname "$0")/../helpers/live_lib.sh"
 ys_start lim -r "$R" --format json -o "$TMP/lim.ev" --max-streams 20 --workers 2 -- \
 	"$PY" "$BULK" open "$TMP/files" 120 "$TMP/lim.go"
 check "--max-streams 20, 2 workers, 120 files held open: 20 held, the other 100 tombstones" \
