@@ -14,6 +14,8 @@
 #     latency    write-to-report latency of a matching line
 #     mem        bytes per stream and RSS at 1k, 10k, 100k streams
 #     churn      memory over a run of thousands of short processes
+#     gate       --fail-on-match on 128 MiB of 1 MiB writes: lossless vs not, vs untraced
+#     workers    lossless throughput with 1, 2, 4 writers and 1 vs N scan workers
 #
 # Knobs, with their defaults:
 #   BENCH_REPS=5             repetitions of each side of a ratio
@@ -27,6 +29,7 @@
 #   BENCH_LATENCY_COUNT=50   markers, one per 200 ms
 #   BENCH_MEM_STREAMS="1000 10000 100000"  BENCH_MEM_BURST=60000 (bytes, at 1000 streams)
 #   BENCH_CHURN_SECONDS=30   BENCH_CHURN_INTERVAL=5 (seconds between samples)
+#   BENCH_GATE_MB=128        BENCH_WORKERS_MB=64 (per writer)
 #
 # The long run the issue asks for (about 15 minutes):
 #   BENCH_REPS=7 BENCH_RATE_SECONDS=10 BENCH_CHURN_SECONDS=600 BENCH_CHURN_INTERVAL=30 make bench
@@ -462,6 +465,72 @@ PY
 	say_cmd "BENCH_ONLY=churn BENCH_CHURN_SECONDS=600 make bench OUTPUT=$OUTPUT    # the 10-minute run"
 }
 
+# ---- fail closed: what lossless mode costs, and scaling with workers ----
+
+# "wall-seconds dropped-bytes freezes frozen-ms" of one traced run
+gate_run() {
+	local t0 t1
+	t0=$(now_ns)
+	"$YS" --no-control --format json -o "$TMP/gate.ev" "$@" 2>/dev/null || true
+	t1=$(now_ns)
+	python3 - "$TMP/gate.ev" "$(((t1 - t0) / 1000000))" <<'PY'
+import json, sys
+s = [json.loads(l) for l in open(sys.argv[1]) if '"summary"' in l][-1]
+print(int(sys.argv[2]) / 1000, s["bytes_dropped"], s["user"]["freezes"], s["user"]["frozen_ms"],
+      len([1 for l in open(sys.argv[1]) if '"type":"match"' in l]))
+PY
+}
+
+bench_gate() {
+	local mb=${BENCH_GATE_MB:-128} i t0 t1 cmd
+	section "gate: --fail-on-match on ${mb} MiB in 1 MiB writes, a key in one of them"
+	need_root || return 0
+	cmd=(/usr/bin/python3 tests/helpers/bulk.py big "$mb" $((mb / 2)))
+	: >"$TMP/gate.u"; : >"$TMP/gate.l"; : >"$TMP/gate.n"
+	for ((i = 0; i < REPS; i++)); do
+		note_others
+		t0=$(now_ns); "${cmd[@]}"; t1=$(now_ns)
+		echo "$(((t1 - t0) / 1000000))" | awk '{ print $1 / 1000 }' >>"$TMP/gate.u"
+		gate_run --fail-on-match -- "${cmd[@]}" >>"$TMP/gate.l"
+		gate_run --fail-on-match --no-lossless -- "${cmd[@]}" >>"$TMP/gate.n"
+	done
+	local u l n
+	u=$(median <"$TMP/gate.u")
+	l=$(cut -d' ' -f1 "$TMP/gate.l" | median)
+	n=$(cut -d' ' -f1 "$TMP/gate.n" | median)
+	printf '   %-28s %8s s
+' "untraced" "$u"
+	printf '   %-28s %8s s  %6sx  dropped %s  matches %s  freezes %s  frozen %s ms
+' "lossless (default)" "$l" 		"$(calc %.1f "$l / $u")" "$(cut -d' ' -f2 "$TMP/gate.l" | median)" "$(cut -d' ' -f5 "$TMP/gate.l" | median)" 		"$(cut -d' ' -f3 "$TMP/gate.l" | median)" "$(cut -d' ' -f4 "$TMP/gate.l" | median)"
+	printf '   %-28s %8s s  %6sx  dropped %s  matches %s
+' "--no-lossless" "$n" 		"$(calc %.1f "$n / $u")" "$(cut -d' ' -f2 "$TMP/gate.n" | median)" "$(cut -d' ' -f5 "$TMP/gate.n" | median)"
+	echo "   (lossless holds the writer to the scan rate: its time is ${mb} MiB / the scan rate)"
+	others_warning
+	say_cmd "$OUTPUT/yarasnoop --fail-on-match -- ${cmd[*]}"
+}
+
+bench_workers() {
+	local mb=${BENCH_WORKERS_MB:-64} w n i r cores
+	cores=$(nproc)
+	section "workers: lossless throughput, N writers of ${mb} MiB each (1 MiB writes), 1 vs $cores scan workers"
+	need_root || return 0
+	for n in 1 2 4; do
+		for w in 1 "$cores"; do
+			: >"$TMP/wk"
+			for ((i = 0; i < REPS; i++)); do
+				note_others
+				gate_run --fail-on-match --workers "$w" -- sh -c \
+					"for i in \$(seq $n); do /usr/bin/python3 tests/helpers/bulk.py big $mb -1 & done; wait" >>"$TMP/wk"
+			done
+			r=$(cut -d' ' -f1 "$TMP/wk" | median)
+			printf '   %d writer(s), %d worker(s): %6s s  %7s MB/s  dropped %s\n' "$n" "$w" "$r" \
+				"$(calc %.0f "$n * $mb * 1.048576 / $r")" "$(cut -d' ' -f2 "$TMP/wk" | median)"
+		done
+	done
+	others_warning
+	say_cmd "$OUTPUT/yarasnoop --fail-on-match --workers W -- sh -c 'for i in \$(seq N); do python3 tests/helpers/bulk.py big $mb -1 & done; wait'"
+}
+
 main() {
 	local b
 	# main runs in the pipeline's subshell: its traps, its background jobs
@@ -482,6 +551,8 @@ main() {
 	selected latency && bench_latency
 	selected mem && bench_mem
 	selected churn && bench_churn
+	selected gate && bench_gate
+	selected workers && bench_workers
 	printf '\n== done (load average %s)\n' "$(loadavg)"
 }
 
