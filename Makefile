@@ -47,7 +47,7 @@ LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lpthread
 # user-space modules shared by the tool and its unit tests
 CORE    := mem util buf json queue writer rules streams scan output stats records idmap
 CORE_OBJ := $(patsubst %,$(OUTPUT)/%.o,$(CORE))
-APP_OBJ := $(patsubst %,$(OUTPUT)/%.o,opts replay capture cgroup targets drain workers events report loss live control privs main)
+APP_OBJ := $(patsubst %,$(OUTPUT)/%.o,opts outfile replay capture cgroup targets drain workers events totals reload report loss live control privs seccomp main)
 SKEL    := $(OUTPUT)/yarasnoop.skel.h
 
 # test helpers: the record dumper (the BPF side seen alone), fd tricks
@@ -86,7 +86,7 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
 # everything that includes capture.h sees the skeleton's types
-$(patsubst %,$(OUTPUT)/%.o,capture opts targets drain workers events report loss live replay control main): $(SKEL)
+$(patsubst %,$(OUTPUT)/%.o,capture opts targets drain workers events reload report loss live replay control main): $(SKEL)
 
 $(OUTPUT)/yarasnoop: $(CORE_OBJ) $(APP_OBJ)
 	$(call msg,LINK,$@)

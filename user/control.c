@@ -202,22 +202,70 @@ void ys_control_accept(struct ys_control *c)
 	}
 }
 
+/* Words separated by single spaces, every one known: anything else is
+ * not a request (a client has no reason to send it). */
+int ys_stats_req_parse(const char *line, struct ys_stats_req *req)
+{
+	char buf[YS_CONTROL_MAX_REQUEST + 1], *w, *save = NULL;
+	uint64_t v;
+
+	memset(req, 0, sizeof(*req));
+	req->json = true;
+	if (strlen(line) >= sizeof(buf) || strstr(line, "  ") || line[0] == ' ')
+		return -EINVAL;
+	strcpy(buf, line);
+	w = strtok_r(buf, " ", &save);
+	if (!w || strcmp(w, "stats"))
+		return -EINVAL;
+	while ((w = strtok_r(NULL, " ", &save))) {
+		if (!strcmp(w, "json") || !strcmp(w, "text")) {
+			req->json = w[0] == 'j';
+		} else if (!strcmp(w, "top")) {
+			w = strtok_r(NULL, " ", &save);
+			if (!w || ys_parse_u64(w, &v) || v > YS_STATS_TOP_MAX)
+				return -EINVAL;
+			req->top = v;
+		} else if (!strcmp(w, "sort")) {
+			w = strtok_r(NULL, " ", &save);
+			if (w && !strcmp(w, "bytes"))
+				req->sort = YS_SORT_BYTES;
+			else if (w && !strcmp(w, "memory"))
+				req->sort = YS_SORT_MEMORY;
+			else
+				return -EINVAL;
+		} else {
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+void ys_stats_req_format(const struct ys_stats_req *req, char *buf, size_t len)
+{
+	static const char *const sorts[] = { [YS_SORT_BYTES] = " sort bytes", [YS_SORT_MEMORY] = " sort memory" };
+	char top[32] = "";
+
+	if (req->top)
+		snprintf(top, sizeof(top), " top %llu", (unsigned long long)req->top);
+	snprintf(buf, len, "stats %s%s%s\n", req->json ? "json" : "text", top,
+		 req->sort ? sorts[req->sort] : "");
+}
+
 static void start_reply(struct ys_control *c, struct client *cl)
 {
 	struct epoll_event ev = { .events = EPOLLOUT };
 	char *nl = memchr(cl->req, '\n', cl->req_len);
+	struct ys_stats_req req;
 
-	*nl = 0;
 	if (nl > cl->req && nl[-1] == '\r')
-		nl[-1] = 0;
-	if (!strcmp(cl->req, "stats json") || !strcmp(cl->req, "stats")) {
-		c->ops.stats_json(c->ops.arg, &cl->reply);
-	} else if (!strcmp(cl->req, "stats text")) {
-		c->ops.stats_text(c->ops.arg, &cl->reply);
-	} else {
-		reply_error(c, cl, "error: unknown request; try 'stats json' or 'stats text'\n");
+		nl--;
+	*nl = 0;
+	/* a NUL would end the line early for the parser: not a request */
+	if (memchr(cl->req, 0, (size_t)(nl - cl->req)) || ys_stats_req_parse(cl->req, &req)) {
+		reply_error(c, cl, "error: unknown request; try 'stats json' or 'stats text top 10 sort memory'\n");
 		return;
 	}
+	c->ops.stats(c->ops.arg, &req, &cl->reply);
 	if (cl->reply.oom) {
 		reply_error(c, cl, "error: out of memory\n");
 		return;
@@ -288,7 +336,9 @@ static int line_len(const char *buf, size_t n)
 int ys_stats_main(int argc, char **argv)
 {
 	struct ys_config cfg;
-	const char *path, *req;
+	struct ys_stats_req sr;
+	char req[YS_CONTROL_MAX_REQUEST];
+	const char *path;
 	struct sockaddr_un sa;
 	char buf[65536];
 	ssize_t n;
@@ -299,7 +349,8 @@ int ys_stats_main(int argc, char **argv)
 	if (rc)
 		return rc > 0 ? YS_EXIT_OK : YS_EXIT_USAGE;
 	path = cfg.control_path;
-	req = cfg.format == YS_FMT_JSON ? "stats json\n" : "stats text\n";
+	sr = (struct ys_stats_req){ .json = cfg.format == YS_FMT_JSON, .top = cfg.top, .sort = cfg.sort };
+	ys_stats_req_format(&sr, req, sizeof(req));
 	if (path_addr(path, &sa)) {
 		ys_err("control socket path %s is too long", path);
 		return YS_EXIT_USAGE;

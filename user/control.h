@@ -5,6 +5,7 @@
 #define YS_CONTROL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "output.h"
@@ -14,9 +15,26 @@
 #define YS_CONTROL_MAX_CLIENTS 16
 #define YS_CONTROL_TIMEOUT_NS (5 * 1000000000ull)
 
+/* How `yarasnoop stats` orders the streams it lists. */
+enum ys_sort { YS_SORT_AGE, YS_SORT_BYTES, YS_SORT_MEMORY };
+
+/* A request: "stats [json|text] [top N] [sort bytes|memory]", one line. */
+struct ys_stats_req {
+	bool json;
+	uint64_t top;		/* streams listed; 0: all */
+	enum ys_sort sort;	/* oldest first, or most first */
+};
+
+#define YS_STATS_TOP_MAX 1000000
+
+/* 0, or -EINVAL for a line that is not a request. */
+int ys_stats_req_parse(const char *line, struct ys_stats_req *req);
+/* The line for req, newline included, in buf (at least
+ * YS_CONTROL_MAX_REQUEST bytes). */
+void ys_stats_req_format(const struct ys_stats_req *req, char *buf, size_t len);
+
 struct ys_control_ops {
-	int (*stats_json)(void *arg, struct ys_buf *b);
-	int (*stats_text)(void *arg, struct ys_buf *b);
+	int (*stats)(void *arg, const struct ys_stats_req *req, struct ys_buf *b);
 	void *arg;
 };
 
@@ -34,7 +52,7 @@ void ys_control_handle(struct ys_control *c, int fd);
 /* Closes clients that have been connected for too long. */
 void ys_control_tick(struct ys_control *c, uint64_t now_ns);
 
-/* yarasnoop stats [--control PATH] [--format text|json] */
+/* yarasnoop stats [--control PATH] [--format text|json] [--top N] [--sort bytes|memory] */
 int ys_stats_main(int argc, char **argv);
 
 #endif

@@ -172,16 +172,19 @@ static int end_stream(struct ys_shard *sh, struct ys_stream *s, uint64_t written
 		      enum ys_end_reason reason)
 {
 	struct ys_live *L = sh->L;
-	int err;
+	const struct ys_rules *r = sh->engine.rules;
+	int err, e;
 
 	err = ys_stream_skip(&sh->engine, s, written, false);
 	if (!err)
 		err = ys_stream_flush(&sh->engine, s, true);
 	if (L->cfg.format == YS_FMT_JSON || ys_verbose || s->rules_matched || s->bytes_dropped ||
 	    s->bytes_truncated || reason == YS_END_EVICTED)
-		ys_out_stream_end(&sh->out, s, ys_end_reason_str(reason), L->rules->yr,
-				  L->rules->num_rules);
+		ys_out_stream_end(&sh->out, s, ys_end_reason_str(reason), r->yr, r->num_rules);
 	account_ended(sh, s);
+	e = ys_totals_stream(&sh->totals, s, r, true);
+	if (!err)
+		err = e;
 	ys_table_remove(&sh->table, s);
 	atomic_fetch_sub(&L->streams, 1);
 	return err;
@@ -360,8 +363,8 @@ static int on_match(void *arg, struct ys_engine *e, struct ys_stream *s,
 {
 	struct ys_shard *sh = arg;
 
-	(void)e;
 	sh->rules_reported++;
+	ys_totals_match(&sh->totals, (uint32_t)(rule - e->rules->yr->rules_table));
 	ys_out_match(&sh->out, s, rule, ctx);
 	return 0;	/* a failing output is noticed by the worker */
 }
@@ -378,11 +381,42 @@ int ys_shard_init(struct ys_shard *sh, struct ys_live *L, unsigned idx)
 	ys_out_init(&sh->out, L->outf, L->cfg.format);
 	sh->out.show_strings = L->cfg.show_strings;
 	sh->out.w = &L->writer;
-	err = ys_table_init(&sh->table, L->rules->num_rules, L->rules->num_strings);
+	err = ys_totals_init(&sh->totals, L->cfg.top);
+	if (!err)
+		err = ys_totals_bind(&sh->totals, L->rules);
+	if (!err)
+		err = ys_table_init(&sh->table, L->rules->num_rules, L->rules->num_strings);
 	if (err)
 		return err;
 	publish_memory(sh);
 	return ys_engine_init(&sh->engine, L->rules, &sh->table, &L->cfg.eopts, &sink);
+}
+
+int ys_shard_reload(struct ys_shard *sh, struct ys_rules *rules)
+{
+	struct ys_stream *s;
+	int err;
+
+	/* the old rules see every byte that came before the reload, and their
+	 * verdicts are counted */
+	ys_table_foreach(&sh->table, s) {
+		err = ys_stream_flush(&sh->engine, s, false);
+		if (!err)
+			err = ys_totals_stream(&sh->totals, s, sh->engine.rules, false);
+		if (err)
+			return err;
+	}
+	err = ys_engine_set_rules(&sh->engine, rules);
+	if (!err)
+		err = ys_totals_bind(&sh->totals, rules);
+	if (!err)
+		err = ys_table_rebind(&sh->table, rules->num_rules, rules->num_strings);
+	if (err)
+		return err;
+	ys_table_foreach(&sh->table, s)
+		ys_stream_rules_changed(&sh->engine, s);
+	publish_memory(sh);
+	return 0;
 }
 
 void ys_shard_fini(struct ys_shard *sh)
@@ -395,4 +429,5 @@ void ys_shard_fini(struct ys_shard *sh)
 	if (sh->table.buckets)
 		ys_table_fini(&sh->table);
 	tombs_clear(sh);
+	ys_totals_fini(&sh->totals);
 }

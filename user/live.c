@@ -17,8 +17,11 @@
 
 #include "events.h"
 #include "live.h"
+#include "outfile.h"
 #include "privs.h"
+#include "reload.h"
 #include "report.h"
+#include "seccomp.h"
 #include "targets.h"
 #include "util.h"
 #include "workers.h"
@@ -34,9 +37,12 @@ static void on_signal(struct ys_live *L)
 
 	while (read(L->sigfd, &si, sizeof(si)) == sizeof(si)) {
 		switch (si.ssi_signo) {
+		case SIGHUP:
+			/* logrotate's postrotate, or new rules: never an end */
+			L->hup = true;
+			break;
 		case SIGINT:
 		case SIGTERM:
-		case SIGHUP:
 			/* with a command: pass it on and wait for it to go */
 			if (L->child > 0 && !L->child_done)
 				kill(L->child, (int)si.ssi_signo);
@@ -68,6 +74,20 @@ static int thread_error(struct ys_live *L)
 	return err;
 }
 
+/* SIGHUP: the output file again (logrotate), then the rules. A reload
+ * still under way takes the new one when it is done. */
+static void on_hup(struct ys_live *L)
+{
+	FILE *f = NULL;
+
+	if (!ys_outfile_reopen(&L->outfile, &f) && f && ys_writer_switch(&L->writer, f))
+		fclose(f);
+	if (ys_live_reload_busy(L))
+		return;
+	L->hup = false;
+	ys_live_reload(L);
+}
+
 static int run_loop(struct ys_live *L)
 {
 	struct epoll_event ev[8];
@@ -96,6 +116,9 @@ static int run_loop(struct ys_live *L)
 		err = thread_error(L);
 		if (err)
 			return err;
+		ys_live_reload_poll(L);
+		if (L->hup)
+			on_hup(L);
 		ys_report_periodic(L, ys_now_ns());
 		ys_loss_tick(L, ys_now_ns());
 		if (L->ctl)
@@ -161,14 +184,11 @@ static int setup_lossless(struct ys_live *L)
 
 static int open_output(struct ys_live *L)
 {
-	L->outf = stdout;
-	if (L->cfg.output) {
-		L->outf = fopen(L->cfg.output, "we");
-		if (!L->outf) {
-			ys_err("output file %s: %s", L->cfg.output, strerror(errno));
-			return -EINVAL;
-		}
-	}
+	int err = ys_outfile_open(&L->outfile, L->cfg.output, L->cfg.append);
+
+	if (err)
+		return err;
+	L->outf = L->outfile.f;
 	ys_out_init(&L->out, L->outf, L->cfg.format);
 	L->out.show_strings = L->cfg.show_strings;
 	L->out.w = &L->writer;
@@ -178,8 +198,7 @@ static int open_output(struct ys_live *L)
 
 static int open_control(struct ys_live *L)
 {
-	struct ys_control_ops cops = { .stats_json = ys_report_stats_json,
-				       .stats_text = ys_report_stats_text, .arg = L };
+	struct ys_control_ops cops = { .stats = ys_report_stats, .arg = L };
 	int err;
 
 	if (L->cfg.no_control)
@@ -189,7 +208,7 @@ static int open_control(struct ys_live *L)
 	if (err && L->cfg.control_explicit)
 		return -EINVAL;
 	if (err)
-		ys_err("running without a control socket: 'yarasnoop stats' cannot reach this instance");
+		ys_note("running without a control socket: 'yarasnoop stats' cannot reach this instance");
 	return 0;
 }
 
@@ -248,9 +267,13 @@ static void live_cleanup(struct ys_live *L)
 	ys_capture_close(L->cap);
 	ys_cgroup_destroy(&L->cg);
 	ys_rules_free(L->rules);
+	ys_rules_free(L->rules_next);
+	ys_rules_free(L->rules_failed);
 	ys_out_fini(&L->out);
-	if (L->outf && L->outf != stdout)
-		fclose(L->outf);
+	/* the file the output thread wrote last (SIGHUP may have changed it) */
+	if (L->writer.f)
+		L->outfile.f = L->writer.f;
+	ys_outfile_close(&L->outfile);
 	ys_config_free(&L->cfg);
 }
 
@@ -263,6 +286,9 @@ static int run(struct ys_live *L)
 
 	L->next_stats_ns = ys_now_ns() + L->cfg.stats_interval_ns;
 	err = run_loop(L);
+	/* stopping before the command ended: it must not go on unwatched */
+	if (err)
+		ys_targets_kill_command(L);
 	e = ys_drain_stop(L);
 	if (!err)
 		err = e;
@@ -273,21 +299,12 @@ static int run(struct ys_live *L)
 	ys_report_summary(L);
 	e = ys_writer_stop(&L->writer);
 	if (e) {
-		ys_err("writing %s failed: %s", L->cfg.output ? L->cfg.output : "standard output",
-		       strerror(-e));
+		ys_err("writing %s failed: %s", ys_outfile_name(&L->outfile), strerror(-e));
 		err = -EIO;
 	} else if (err) {
 		ys_err("%s", strerror(-err));
 	}
-	if (L->child > 0 && !L->child_done) {
-		int status;
-
-		kill(L->child, SIGTERM);
-		if (waitpid(L->child, &status, 0) == L->child) {
-			L->child_status = status;
-			L->child_done = true;
-		}
-	}
+	ys_targets_kill_command(L);
 	return err;
 }
 
@@ -310,7 +327,9 @@ int ys_live_main(int argc, char **argv)
 	sigset_t mask;
 
 	ys_harden_early();
-	signal(SIGPIPE, SIG_IGN);	/* a closed output pipe is an error to report, not a death */
+	/* a closed output pipe or a file-size limit is an error to report, not a death */
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);
 	/* blocked before any thread starts, so that every thread keeps them
 	 * blocked: they reach the main loop through its signalfd only */
 	signal_mask(&mask);
@@ -356,6 +375,7 @@ int ys_live_main(int argc, char **argv)
 	err = ys_capture_open(&L.cfg.copts, &ops, &L.cap);
 	if (err)
 		goto cleanup;	/* it said why: privileges, kernel */
+	L.start_ns = ys_now_ns();
 	err = setup_fds(&L);
 	if (err) {
 		ys_err("cannot set up the event loop: %s", strerror(-err));
@@ -373,7 +393,8 @@ int ys_live_main(int argc, char **argv)
 		goto cleanup;
 	}
 	/* from here on we only read the ring buffer and our maps */
-	ys_drop_capabilities();
+	ys_drop_capabilities(L.cfg.run_as.set);
+	ys_seccomp_apply(L.child);
 	running = true;
 	err = run(&L);
 cleanup:

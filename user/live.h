@@ -17,10 +17,12 @@
 #include "idmap.h"
 #include "loss.h"
 #include "opts.h"
+#include "outfile.h"
 #include "output.h"
 #include "rules.h"
 #include "scan.h"
 #include "streams.h"
+#include "totals.h"
 #include "writer.h"
 
 struct ys_live;
@@ -41,6 +43,7 @@ struct ys_shard {
 	uint64_t tombs_dropped;		/* bytes lost after a stream was evicted */
 	uint64_t tombs_lost;		/* tombstones given up (close records lost) */
 	uint64_t rules_reported;	/* match events */
+	struct ys_totals totals;	/* per rule, top streams */
 };
 
 struct ys_worker;
@@ -50,10 +53,12 @@ struct ys_worker;
 
 struct ys_live {
 	struct ys_config cfg;
-	struct ys_rules *rules;
+	struct ys_rules *rules;		/* in force (once every shard has switched) */
+	struct ys_rules *rules_failed;	/* a reload that failed half-way: freed at the end */
 	struct ys_capture *cap;
 	struct ys_control *ctl;
-	FILE *outf;
+	struct ys_outfile outfile;	/* -o: its path; the output thread holds the file */
+	FILE *outf;			/* the file opened at start */
 	struct ys_writer writer;	/* the output thread */
 	struct ys_out out;		/* the main thread's own lines */
 	struct ys_drain drain;		/* the drain thread */
@@ -61,12 +66,16 @@ struct ys_live {
 	unsigned nworkers;
 	bool lossless;
 	struct ys_cgroup cg;		/* the command's, in lossless mode */
+	/* a reload under way: the workers switch to rules_next one by one */
+	struct ys_rules *rules_next;
+	_Atomic unsigned reload_pending;
 	int epfd, sigfd, timerfd;
 	int wakefd;			/* threads tell the loop of errors and ends */
 	pid_t child;			/* -- COMMAND */
 	int child_status;
 	bool child_done;
 	bool stop;
+	bool hup;			/* SIGHUP: reopen -o, reload the rules */
 	bool targets_gone;
 	uint64_t next_stats_ns;
 	uint64_t matches;		/* match events, summed at the end */
@@ -77,6 +86,7 @@ struct ys_live {
 	 * as each shard last published it */
 	_Atomic uint64_t streams;
 	_Atomic int64_t memory;
+	uint64_t start_ns;		/* monotonic, when tracing began */
 };
 
 int ys_live_main(int argc, char **argv);

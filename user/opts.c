@@ -25,6 +25,7 @@ enum kind {
 	K_SIZE,		/* a size (K, M, G) in [min, max] */
 	K_STR,		/* const char * */
 	K_LIST,		/* appended to a const char ** array (off) counted at off2 */
+	K_CHOICE,	/* one of choices[]: its index plus min, to an int (an enum) */
 	K_FUNC,		/* fn(c, row, value) */
 	K_HELP,
 	K_VERSION,
@@ -41,6 +42,7 @@ struct row {
 	size_t off, off2;
 	uint64_t min, max, scale;
 	row_fn fn;
+	const char *const *choices;	/* K_CHOICE: NULL-terminated */
 	bool takes_value;	/* K_FUNC only; the other kinds know */
 	bool target;		/* listed under TARGET in the usage */
 	const char *arg;	/* the value's name in the usage */
@@ -52,6 +54,9 @@ struct row {
 #define R YS_CMD_REPLAY
 #define S YS_CMD_STATS
 #define AT(m) offsetof(struct ys_config, m)
+
+_Static_assert(sizeof(enum ys_format) == sizeof(int) && sizeof(enum ys_sort) == sizeof(int),
+	       "K_CHOICE stores an int");
 
 int ys_opts_bad_value(const char *opt, const char *val, const char *want)
 {
@@ -167,15 +172,16 @@ static int set_fds(struct ys_config *c, const struct row *r, const char *val)
 	return err;
 }
 
-static int set_format(struct ys_config *c, const struct row *r, const char *val)
+static int set_user(struct ys_config *c, const struct row *r, const char *val)
 {
-	if (!strcmp(val, "json"))
-		c->format = YS_FMT_JSON;
-	else if (!strcmp(val, "text"))
-		c->format = YS_FMT_TEXT;
-	else
-		return bad(r, val);
-	return 0;
+	int err;
+
+	ys_run_as_free(&c->run_as);
+	err = ys_run_as_resolve(&c->run_as, val);
+	if (err == -EINVAL)
+		ys_err("unknown user '%s' (--user)", val);
+	c->user = val;
+	return err;
 }
 
 static int set_control(struct ys_config *c, const struct row *r, const char *val)
@@ -253,6 +259,8 @@ static const struct row table[] = {
 
 	/* live capture */
 	{ 'f', "follow", L, K_FLAG, AT(follow), .help = "follow children (always on for -- COMMAND)" },
+	{ 0, "user", L, K_FUNC, .fn = set_user, .takes_value = true, .arg = "USER",
+	  .help = "run -- COMMAND as USER (name or uid), with USER's groups, HOME, USER, LOGNAME" },
 	{ 0, "fd", L, K_FUNC, .fn = set_fds, .takes_value = true, .arg = "LIST",
 	  .want = "fds from 0 to 1023, like 1,2", .help = "only writes through these fds (e.g. 1,2)" },
 	{ 0, "capture-max", L, K_SIZE, AT(copts.capture_max), .min = 1, .max = 1ull << 30, .arg = "SIZE",
@@ -287,8 +295,11 @@ static const struct row table[] = {
 	  .help = "testing: shrink (N < 0) or grow the derived overlap by N bytes" },
 
 	/* output and reporting */
-	{ 'o', "output", L | R, K_STR, AT(output), .arg = "FILE", .help = "events to FILE instead of standard output" },
-	{ 0, "format", L | R | S, K_FUNC, .fn = set_format, .takes_value = true, .arg = "text|json",
+	{ 'o', "output", L | R, K_STR, AT(output), .arg = "FILE",
+	  .help = "events to FILE (a regular file, created 0600; -: standard output)" },
+	{ 0, "append", L | R, K_FLAG, AT(append), .help = "append to -o FILE instead of truncating it" },
+	{ 0, "format", L | R | S, K_CHOICE, AT(format), .min = YS_FMT_TEXT,
+	  .choices = (const char *const[]){ "text", "json", NULL }, .arg = "text|json",
 	  .want = "text or json", .help = "output format (default text)" },
 	{ 's', "show-strings", L | R, K_FLAG, AT(show_strings),
 	  .help = "show matched bytes (captured data!) in events" },
@@ -301,6 +312,12 @@ static const struct row table[] = {
 	{ 0, "control", L | S, K_FUNC, .fn = set_control, .takes_value = true, .arg = "PATH",
 	  .help = "control socket (default " YS_CONTROL_DEFAULT ")" },
 	{ 0, "no-control", L, K_FLAG, AT(no_control), .help = "no control socket" },
+	{ 0, "top", L | S, K_U64, AT(top), .max = YS_STATS_TOP_MAX, .arg = "N", .want = "a number from 0 to 1000000",
+	  .help = "live: the N streams that wrote most, in the summary (default 5); stats: list N streams (default: all)" },
+	{ 0, "sort", S, K_CHOICE, AT(sort), .min = YS_SORT_BYTES,
+	  .choices = (const char *const[]){ "bytes", "memory", NULL }, .arg = "bytes|memory",
+	  .want = "bytes or memory", .help = "list the streams by bytes written or by memory, most first (default: oldest first; bytes with --top)" },
+	{ 'q', "quiet", L, K_FLAG, AT(quiet), .help = "no summary or notes on stderr unless the scan is incomplete or failed" },
 	{ 'v', "verbose", L | R | S, K_COUNT, AT(verbose), .help = "more detail on stderr (twice: libbpf's too)" },
 	{ 'h', "help", L | R | S, K_HELP, .help = "this text" },
 	{ 0, "version", L | R | S, K_VERSION, .help = "the version of yarasnoop and of its libraries" },
@@ -313,6 +330,7 @@ static bool takes_value(const struct row *r)
 	case K_SIZE:
 	case K_STR:
 	case K_LIST:
+	case K_CHOICE:
 		return true;
 	case K_FUNC:
 		return r->takes_value;
@@ -363,6 +381,14 @@ static int apply(struct ys_config *c, const struct row *r, const char *val)
 		return 0;
 	case K_LIST:
 		return list_add((const char ***)(base + r->off), (size_t *)(base + r->off2), val);
+	case K_CHOICE:
+		for (int i = 0; r->choices[i]; i++) {
+			if (!strcmp(val, r->choices[i])) {
+				*(int *)(base + r->off) = (int)r->min + i;
+				return 0;
+			}
+		}
+		return bad(r, val);
 	case K_FUNC:
 		return r->fn(c, r, val);
 	case K_HELP:
@@ -384,12 +410,12 @@ static const char *usage_head(enum ys_cmd cmd)
 		       "Feeds each FILE as one stream, split into CHUNKS chunks (default 3); round R\n"
 		       "feeds chunk R of every file in turn, each chunk as one write.\n";
 	case YS_CMD_STATS:
-		return "Usage: yarasnoop stats [--control PATH] [--format text|json]\n"
+		return "Usage: yarasnoop stats [--control PATH] [--format text|json] [--top N] [--sort bytes|memory]\n"
 		       "Prints the statistics of the yarasnoop instance listening on PATH.\n";
 	default:
 		return "Usage: yarasnoop [OPTIONS] [-r RULES]... TARGET\n"
 		       "       yarasnoop replay [-r RULES]... -i FILE... [-c CHUNKS]\n"
-		       "       yarasnoop stats [--control PATH] [--format text|json]\n"
+		       "       yarasnoop stats [--control PATH] [--format text|json] [--top N] [--sort bytes|memory]\n"
 		       "Scans what processes write with YARA rules, live.\n";
 	}
 }
@@ -447,6 +473,8 @@ static void defaults(struct ys_config *c, enum ys_cmd cmd)
 	c->max_memory = 256ull << 20;
 	c->control_path = YS_CONTROL_DEFAULT;
 	c->chunks = 3;
+	if (cmd == YS_CMD_LIVE)
+		c->top = 5;
 	if (cmd == YS_CMD_REPLAY) {
 		/* replay scans every chunk as it comes: one chunk, one write */
 		c->eopts.flush_bytes = 0;
@@ -496,6 +524,10 @@ static int check(struct ys_config *c)
 			ys_err("give one kind of target: -p, -C, -u, -a or -- COMMAND");
 			return -EINVAL;
 		}
+		if (c->user && !c->command) {
+			ys_err("--user names who runs -- COMMAND; there is no command");
+			return -EINVAL;
+		}
 		if (c->command)
 			c->follow = true;
 		c->copts.follow_new = c->follow;
@@ -507,6 +539,9 @@ static int check(struct ys_config *c)
 		}
 		return 0;
 	default:
+		/* --top alone lists the streams that wrote most */
+		if (c->top && c->sort == YS_SORT_AGE)
+			c->sort = YS_SORT_BYTES;
 		return 0;
 	}
 }
@@ -561,6 +596,7 @@ int ys_opts_parse(struct ys_config *c, enum ys_cmd cmd, int argc, char **argv)
 			return err;
 	}
 	ys_verbose = c->verbose;
+	ys_quiet = c->quiet;
 	err = operands(c, argc, argv);
 	if (err)
 		return err;
@@ -581,6 +617,7 @@ void ys_config_free(struct ys_config *c)
 	free(c->rules);
 	free(c->inputs);
 	free(c->pids);
+	ys_run_as_free(&c->run_as);
 	c->rules = c->inputs = NULL;
 	c->pids = NULL;
 }

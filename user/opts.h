@@ -10,7 +10,9 @@
 #include <stdio.h>
 
 #include "capture.h"
+#include "control.h"
 #include "output.h"
+#include "privs.h"
 #include "rules.h"
 #include "scan.h"
 
@@ -43,7 +45,8 @@ struct ys_config {
 	struct ys_engine_opts eopts;
 
 	/* output (every command) */
-	const char *output;		/* -o; NULL: stdout */
+	const char *output;		/* -o; NULL or "-": stdout */
+	bool append;			/* --append: -o FILE is not truncated */
 	enum ys_format format;
 	bool show_strings;
 
@@ -52,6 +55,8 @@ struct ys_config {
 	uint32_t *pids;			/* -p, as tgids */
 	size_t npids;
 	char **command;			/* after --: argv of the command to run */
+	const char *user;		/* --user: the command runs as USER */
+	struct ys_run_as run_as;
 	bool follow;
 	struct ys_capture_opts copts;
 	bool fail_on_match;
@@ -64,6 +69,9 @@ struct ys_config {
 	const char *control_path;
 	bool control_explicit;		/* --control given: a taken socket is an error */
 	bool no_control;
+	bool quiet;			/* -q */
+	uint64_t top;			/* live: streams in the summary; stats: streams listed (0: all) */
+	enum ys_sort sort;		/* stats: order of the streams listed */
 
 	/* replay */
 	const char **inputs;		/* -i and the operands */

@@ -311,3 +311,26 @@ int ys_out_loss(struct ys_out *o, const struct ys_stream *s, uint64_t bytes)
 	}
 	return ys_out_emit(o);
 }
+
+int ys_out_reload(struct ys_out *o, bool ok, uint32_t num_rules, unsigned files)
+{
+	struct ys_buf *b = &o->line;
+	struct ys_json j;
+
+	ys_buf_reset(b);
+	if (o->format == YS_FMT_JSON) {
+		ys_json_init(&j, b);
+		ys_json_obj_begin(&j);
+		ys_json_kstr(&j, "type", "reload");
+		ys_json_ktime(&j, "time", ys_realtime_ns());
+		ys_json_kbool(&j, "ok", ok);
+		ys_json_ku64(&j, "rules", num_rules);
+		ys_json_ku64(&j, "rule_files", files);
+		ys_json_obj_end(&j);
+	} else {
+		ys_buf_time(b, ys_realtime_ns());
+		ys_buf_printf(b, " reload status=%s rules=%u rule_files=%u", ok ? "ok" : "failed",
+			      num_rules, files);
+	}
+	return ys_out_emit(o);
+}

@@ -51,6 +51,8 @@ int ys_out_stream_end(struct ys_out *o, const struct ys_stream *s, const char *r
 /* Bytes a stream lost (the ring or a worker's queue was full), as it
  * happens: bytes since the last such event, and the stream's total. */
 int ys_out_loss(struct ys_out *o, const struct ys_stream *s, uint64_t bytes);
+/* The rules were reloaded (ok), or a reload failed and these stay. */
+int ys_out_reload(struct ys_out *o, bool ok, uint32_t num_rules, unsigned files);
 /* Names of the non-private rules set in s's rule bitmap, a JSON array. */
 void ys_json_rule_names(struct ys_json *j, const YR_RULES *yr, uint32_t num_rules,
 			const struct ys_stream *s);

@@ -4,10 +4,34 @@
 #ifndef YS_PRIVS_H
 #define YS_PRIVS_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* --user: who the command runs as, resolved before anything starts, so
+ * that the child, after fork, only makes system calls. */
+struct ys_run_as {
+	bool set;
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups;		/* supplementary groups, as initgroups(3) finds them */
+	int ngroups;
+	char **envp;		/* the environment with USER, LOGNAME and HOME set */
+};
+
+/* NAME or a numeric uid: -EINVAL (unknown user) or -ENOMEM; no message. */
+int ys_run_as_resolve(struct ys_run_as *u, const char *name);
+void ys_run_as_free(struct ys_run_as *u);
+/* In the child: groups, gid, then uid; and no way back to root. 0 or -errno. */
+int ys_run_as_become(const struct ys_run_as *u);
+
 /* At start: no core dumps (they would hold captured bytes), no ptrace. */
 void ys_harden_early(void);
+/* In the command's child: the core limit it had before ys_harden_early. */
+void ys_harden_undo_in_child(void);
 /* After setup: empty effective, permitted, inheritable, ambient and
- * bounding sets, locked securebits, no_new_privs. */
-int ys_drop_capabilities(void);
+ * bounding sets (keep_kill: CAP_KILL stays effective, to signal a command
+ * run as another user), locked securebits, no_new_privs. */
+int ys_drop_capabilities(bool keep_kill);
 
 #endif

@@ -12,6 +12,7 @@
 
 #include "json.h"
 #include "opts.h"
+#include "outfile.h"
 #include "output.h"
 #include "replay.h"
 #include "rules.h"
@@ -286,7 +287,7 @@ int ys_replay_main(int argc, char **argv)
 	struct ys_config *c = &rp.cfg;
 	char defrules[4096];
 	struct ys_rules *rules = NULL;
-	FILE *outf = stdout;
+	struct ys_outfile of = { 0 };
 	int err, code = YS_EXIT_USAGE;
 
 	err = ys_opts_parse(c, YS_CMD_REPLAY, argc, argv);
@@ -318,27 +319,21 @@ int ys_replay_main(int argc, char **argv)
 	err = ys_rules_load(c->rules, c->nrules, &c->ropts, &rules);
 	if (err)
 		goto cleanup_yara;
-	if (c->output) {
-		outf = fopen(c->output, "we");
-		if (!outf) {
-			err = -errno;
-			ys_err("output file %s: %s", c->output, strerror(errno));
-			goto cleanup_yara;
-		}
-	}
-	ys_out_init(&rp.out, outf, c->format);
+	err = ys_outfile_open(&of, c->output, c->append);
+	if (err)
+		goto cleanup_yara;
+	ys_out_init(&rp.out, of.f, c->format);
 	rp.out.show_strings = c->show_strings;
 	code = YS_EXIT_RUNTIME;
 	err = run(&rp, rules);
-	if (!err && fflush(outf))
+	if (!err && fflush(of.f))
 		rp.out.err = -errno;
 	if (!err && rp.out.err) {
-		ys_err("writing %s: %s", c->output ? c->output : "standard output", strerror(-rp.out.err));
+		ys_err("writing %s: %s", ys_outfile_name(&of), strerror(-rp.out.err));
 		err = rp.out.err;
 	}
 	ys_out_fini(&rp.out);
-	if (outf != stdout)
-		fclose(outf);
+	ys_outfile_close(&of);
 cleanup_yara:
 	ys_rules_free(rules);
 	ys_yara_fini();

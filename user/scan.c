@@ -124,6 +124,20 @@ static int scan_cb(YR_SCAN_CONTEXT *ctx, int msg, void *data, void *arg)
 	}
 }
 
+/* The callback's argument is the engine itself: it must not move. */
+static YR_SCANNER *new_scanner(struct ys_engine *e, struct ys_rules *r)
+{
+	YR_SCANNER *sc;
+
+	if (yr_scanner_create(r->yr, &sc) != ERROR_SUCCESS)
+		return NULL;
+	/* NO_TRYCATCH: we scan our own heap buffers, never mapped files, and
+	 * the try/catch costs ~6 us per call. Only matching rules reach us. */
+	yr_scanner_set_flags(sc, SCAN_FLAGS_NO_TRYCATCH | SCAN_FLAGS_REPORT_RULES_MATCHING);
+	yr_scanner_set_callback(sc, scan_cb, e);
+	return sc;
+}
+
 int ys_engine_init(struct ys_engine *e, struct ys_rules *r, struct ys_table *t,
 		   const struct ys_engine_opts *o, const struct ys_sink *sink)
 {
@@ -134,12 +148,19 @@ int ys_engine_init(struct ys_engine *e, struct ys_rules *r, struct ys_table *t,
 	if (sink)
 		e->sink = *sink;
 	e->piece_max = YS_MIN(YS_MAX(o->flush_bytes, (uint64_t)64 << 10), (uint64_t)YS_SCAN_PIECE_MAX);
-	if (yr_scanner_create(r->yr, &e->scanner) != ERROR_SUCCESS)
+	e->scanner = new_scanner(e, r);
+	return e->scanner ? 0 : -ENOMEM;
+}
+
+int ys_engine_set_rules(struct ys_engine *e, struct ys_rules *r)
+{
+	YR_SCANNER *sc = new_scanner(e, r);
+
+	if (!sc)
 		return -ENOMEM;
-	/* NO_TRYCATCH: we scan our own heap buffers, never mapped files, and
-	 * the try/catch costs ~6 us per call. Only matching rules reach us. */
-	yr_scanner_set_flags(e->scanner, SCAN_FLAGS_NO_TRYCATCH | SCAN_FLAGS_REPORT_RULES_MATCHING);
-	yr_scanner_set_callback(e->scanner, scan_cb, e);
+	yr_scanner_destroy(e->scanner);
+	e->scanner = sc;
+	e->rules = r;
 	return 0;
 }
 
@@ -232,6 +253,28 @@ static uint32_t keep_from(struct ys_engine *e, const struct ys_stream *s, uint32
 		return 0;	/* the buffer's start is itself a cut made safely */
 	e->stats.unsafe_cuts++;
 	return k;
+}
+
+void ys_stream_rules_changed(struct ys_engine *e, struct ys_stream *s)
+{
+	uint32_t k = 0;
+
+	/* the kept bytes were cut for the old rules; new rules that look at
+	 * edges need them to start after a non-word byte (not a NUL) */
+	if (e->rules->edge_sensitive && s->buf_off > s->start) {
+		while (k < s->tail && (is_word(s->buf[k]) || !s->buf[k]))
+			k++;
+		k = k < s->tail ? k + 1 : s->tail;
+	}
+	if (k) {
+		memmove(s->buf, s->buf + k, s->len - k);
+		s->buf_off += k;
+		s->len -= k;
+		s->tail -= k;
+	}
+	s->accepted = s->buf_off;
+	/* a final scan of a stream that gets no more bytes still rescans */
+	s->held_matches = s->tail > 0;
 }
 
 enum flush_why { FLUSH_SIZE, FLUSH_DEADLINE, FLUSH_FINAL };

@@ -74,6 +74,10 @@ struct ys_engine {
 int ys_engine_init(struct ys_engine *e, struct ys_rules *r, struct ys_table *t,
 		   const struct ys_engine_opts *o, const struct ys_sink *sink);
 void ys_engine_fini(struct ys_engine *e);
+/* Scans with r from now on (a reload): a scanner for r first, then the old
+ * one goes. 0, or -ENOMEM with the engine as it was. The table's bitmaps
+ * must take r's sizes (ys_table_rebind) before the next scan. */
+int ys_engine_set_rules(struct ys_engine *e, struct ys_rules *r);
 
 /* Feeds `len` bytes written at stream offset `off`. A jump forward is a gap:
  * its bytes count as dropped and the overlap restarts after it. Scans when
@@ -90,6 +94,11 @@ int ys_stream_flush(struct ys_engine *e, struct ys_stream *s, bool final);
 int ys_engine_flush_due(struct ys_engine *e, uint64_t now_ns);
 /* Monotonic time at which the next stream falls due; UINT64_MAX: none. */
 uint64_t ys_engine_next_due(const struct ys_engine *e);
+/* The engine's rules were just replaced (a reload): the stream's next scan,
+ * or its final one, goes over what it kept of the stream again, from a
+ * start that is safe for the new rules, so that they see a pattern written
+ * across the reload. Bytes already scanned are not counted again. */
+void ys_stream_rules_changed(struct ys_engine *e, struct ys_stream *s);
 /* Returns the buffer of a quiet stream to its overlap (memory back). */
 void ys_stream_trim(struct ys_engine *e, struct ys_stream *s);
 

@@ -89,6 +89,75 @@ void ys_table_fini(struct ys_table *t)
 	t->nbuckets = 0;
 }
 
+static bool due_linked(const struct ys_table *t, const struct ys_stream *s);
+
+/* n takes old's place in the hash chain, the LRU ring and the due list, and
+ * its accounting (n's block is already charged to the table). */
+static void relocate(struct ys_table *t, struct ys_stream *old, struct ys_stream *n)
+{
+	struct ys_stream **pp = &t->buckets[bucket_of(t, old->id)];
+	bool due = due_linked(t, old);
+
+	memcpy(n, old, sizeof(*n));
+	while (*pp != old)
+		pp = &(*pp)->hnext;
+	*pp = n;
+	n->lru_prev->lru_next = n;
+	n->lru_next->lru_prev = n;
+	if (due) {
+		if (n->due_prev)
+			n->due_prev->due_next = n;
+		else
+			t->due_head = n;
+		if (n->due_next)
+			n->due_next->due_prev = n;
+		else
+			t->due_tail = n;
+	}
+	n->mem.bytes += ys_block_size(n);
+	n->mem.blocks++;
+	/* the old block leaves both accounts */
+	ys_free(&n->mem, old);
+	ys_free(&n->mem, n->counts);
+	n->counts = NULL;
+	n->ncounts = 0;
+	n->string_matches = 0;
+	n->rules_matched = 0;
+	n->private_matched = 0;
+}
+
+int ys_table_rebind(struct ys_table *t, uint32_t num_rules, uint32_t num_strings)
+{
+	size_t size = sizeof(struct ys_stream) + (num_rules + 7) / 8 + (num_strings + 7) / 8;
+	struct ys_mem fresh_mem = { .parent = &t->mem };
+	struct ys_stream **old, **fresh, *s;
+	size_t n = 0;
+	int err = 0;
+
+	old = calloc(2 * (t->n ? t->n : 1), sizeof(*old));
+	if (!old)
+		return -ENOMEM;
+	fresh = old + t->n;
+	ys_table_foreach(t, s)
+		old[n++] = s;
+	for (size_t i = 0; i < n; i++) {
+		fresh[i] = ys_zalloc(&fresh_mem, size);
+		if (!fresh[i]) {
+			while (i--)
+				ys_free(&fresh_mem, fresh[i]);
+			err = -ENOMEM;
+			goto cleanup;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		relocate(t, old[i], fresh[i]);
+	t->num_rules = num_rules;
+	t->num_strings = num_strings;
+cleanup:
+	free(old);
+	return err;
+}
+
 struct ys_stream *ys_table_find(struct ys_table *t, uint64_t id)
 {
 	struct ys_stream *s = t->buckets[bucket_of(t, id)];

@@ -121,6 +121,12 @@ int ys_table_init(struct ys_table *t, uint32_t num_rules, uint32_t num_strings);
 /* Frees every stream without scanning; callers end streams first. */
 void ys_table_fini(struct ys_table *t);
 
+/* A new rule set: every stream's bitmaps take its sizes and restart empty,
+ * and so do what counts by them (per-string counts, rules matched). The
+ * streams move in memory. All or nothing: -ENOMEM leaves the table as it
+ * was. */
+int ys_table_rebind(struct ys_table *t, uint32_t num_rules, uint32_t num_strings);
+
 struct ys_stream *ys_table_find(struct ys_table *t, uint64_t id);
 /* Creates the stream `id` (which must not exist) with a fresh UUID. */
 int ys_table_add(struct ys_table *t, uint64_t id, struct ys_stream **out);

@@ -5,11 +5,13 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "live.h"
+#include "privs.h"
 #include "targets.h"
 #include "util.h"
 
@@ -105,7 +107,7 @@ int ys_targets_add(struct ys_live *L)
 		if (proc_alive(c->pids[i]))
 			alive++;
 		else
-			ys_err("process %u exited while yarasnoop attached", c->pids[i]);
+			ys_note("process %u exited while yarasnoop attached", c->pids[i]);
 	}
 	if (c->npids && !alive) {
 		ys_err("none of the processes given to -p is still running");
@@ -116,15 +118,59 @@ int ys_targets_add(struct ys_live *L)
 	return 0;
 }
 
+/* Why the child did not get to run the command, sent up the error pipe. */
+struct child_failure {
+	int stage;		/* 0: exec, 1: --user */
+	int err;		/* errno */
+};
+
+static void child_fail(int fd, int stage, int err)
+{
+	struct child_failure f = { stage, err };
+
+	if (write(fd, &f, sizeof(f)) < 0)
+		_exit(YS_EXIT_EXEC);
+	_exit(YS_EXIT_EXEC);
+}
+
+/* After fork: nothing but system calls (the parent may have threads), the
+ * command's own signal state, its user, then it waits for the go. */
+static void child(struct ys_live *L, pid_t parent, int go, int ep)
+{
+	const struct ys_run_as *u = &L->cfg.run_as;
+	char **cmd = L->cfg.command;
+	sigset_t none;
+	char c;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGXFSZ, SIG_DFL);
+	ys_harden_undo_in_child();
+	if (u->set && ys_run_as_become(u))
+		child_fail(ep, 1, errno);
+	/* after the credentials change, which clears it: a command must not
+	 * outlive a yarasnoop killed with SIGKILL, unwatched */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) || getppid() != parent)
+		_exit(YS_EXIT_EXEC);
+	if (read(go, &c, 1) != 1)
+		_exit(YS_EXIT_EXEC);
+	if (u->set)
+		execvpe(cmd[0], cmd, u->envp);
+	else
+		execvp(cmd[0], cmd);
+	child_fail(ep, 0, errno);
+}
+
 /* The command starts stopped on a pipe until its pid is in the traced map,
  * so that we see it from its first instruction. */
 int ys_targets_spawn(struct ys_live *L)
 {
 	char **cmd = L->cfg.command;
+	struct child_failure f;
+	pid_t parent = getpid();
 	int go[2], ep[2], e = 0;
-	sigset_t none;
 	ssize_t n;
-	char c;
 
 	if (pipe2(go, O_CLOEXEC))
 		return -errno;
@@ -146,16 +192,7 @@ int ys_targets_spawn(struct ys_live *L)
 	if (L->child == 0) {
 		close(go[1]);
 		close(ep[0]);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);
-		if (read(go[0], &c, 1) != 1)
-			_exit(YS_EXIT_EXEC);
-		execvp(cmd[0], cmd);
-		e = errno;
-		if (write(ep[1], &e, sizeof(e)) < 0)
-			_exit(YS_EXIT_EXEC);
-		_exit(YS_EXIT_EXEC);
+		child(L, parent, go[0], ep[1]);
 	}
 	close(go[0]);
 	close(ep[1]);
@@ -173,13 +210,29 @@ int ys_targets_spawn(struct ys_live *L)
 	}
 	n = write(go[1], "g", 1);
 	close(go[1]);
-	n = n == 1 ? read(ep[0], &e, sizeof(e)) : -1;
+	n = n == 1 ? read(ep[0], &f, sizeof(f)) : -1;
 	close(ep[0]);
 	if (n != 0) {
-		ys_err("cannot execute %s: %s", cmd[0], n == sizeof(e) ? strerror(e) : "failed to start");
+		if (n == sizeof(f) && f.stage == 1)
+			ys_err("cannot run %s as user %s: %s", cmd[0], L->cfg.user, strerror(f.err));
+		else
+			ys_err("cannot execute %s: %s", cmd[0], n == sizeof(f) ? strerror(f.err) : "failed to start");
 		waitpid(L->child, NULL, 0);
 		L->child = -1;
 		return -ENOEXEC;
 	}
 	return 0;
+}
+
+void ys_targets_kill_command(struct ys_live *L)
+{
+	int status;
+
+	if (L->child <= 0 || L->child_done)
+		return;
+	kill(L->child, SIGKILL);
+	if (waitpid(L->child, &status, 0) == L->child) {
+		L->child_status = status;
+		L->child_done = true;
+	}
 }

@@ -15,7 +15,11 @@ int ys_target_tgid(uint32_t pid, uint32_t *tgid);
 const char *ys_proc_comm(uint32_t pid, char *buf, size_t len);
 /* -p, -C, -u: puts the processes running now in the traced map. */
 int ys_targets_add(struct ys_live *L);
-/* -- COMMAND: starts it stopped, traces it from its first instruction. */
+/* -- COMMAND: starts it stopped, traces it from its first instruction; as
+ * --user if given; killed by the kernel if yarasnoop dies. */
 int ys_targets_spawn(struct ys_live *L);
+/* yarasnoop must stop before the command ended (a fatal error): the
+ * command must not go on unwatched. SIGKILL, and its status. */
+void ys_targets_kill_command(struct ys_live *L);
 
 #endif

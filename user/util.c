@@ -10,13 +10,31 @@
 #include "util.h"
 
 int ys_verbose;
+bool ys_quiet;
+static __thread const char *err_context;
 
 static void vmsg(const char *fmt, va_list ap)
 {
 	char line[1024];
 
 	vsnprintf(line, sizeof(line), fmt, ap);
-	fprintf(stderr, "yarasnoop: %s\n", line);
+	fprintf(stderr, "yarasnoop: %s%s\n", err_context ? err_context : "", line);
+}
+
+void ys_err_context(const char *prefix)
+{
+	err_context = prefix;
+}
+
+void ys_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ys_quiet)
+		return;
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
 }
 
 void ys_err(const char *fmt, ...)

@@ -24,10 +24,17 @@ enum {
 #define YS_MAX(a, b) ((a) > (b) ? (a) : (b))
 
 extern int ys_verbose;
+extern bool ys_quiet;		/* -q: ys_note() says nothing */
 
-/* One line to stderr, prefixed "yarasnoop: ". */
+/* One line to stderr, prefixed "yarasnoop: ". ys_err: errors, and warnings
+ * that something is incomplete; ys_note: what a person may want to know
+ * (silenced by -q); ys_dbg: -v. */
 void ys_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void ys_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void ys_dbg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Until called again with NULL, this thread's ys_err lines start with
+ * prefix (what failed), so that a nested error stays one line. */
+void ys_err_context(const char *prefix);
 
 /* Strict parsers: the whole string must be a valid value. 0 or -EINVAL/-ERANGE. */
 int ys_parse_u64(const char *s, uint64_t *out);

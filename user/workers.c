@@ -21,6 +21,9 @@ static void wake(int fd)
 
 static int handle(struct ys_shard *sh, const struct ys_qmsg *m, bool *done)
 {
+	struct ys_rules *rules;
+	int err;
+
 	switch (m->kind) {
 	case YS_WMSG_OPEN:
 		return ys_ev_open(sh, (const struct ys_rec_open *)m->data);
@@ -34,6 +37,12 @@ static int handle(struct ys_shard *sh, const struct ys_qmsg *m, bool *done)
 	case YS_WMSG_SHUTDOWN:
 		*done = true;
 		return ys_ev_shutdown(sh);
+	case YS_WMSG_RELOAD:
+		memcpy(&rules, m->data, sizeof(rules));
+		err = ys_shard_reload(sh, rules);
+		/* done, switched or not (an error stops the run) */
+		atomic_fetch_sub(&sh->L->reload_pending, 1);
+		return err;
 	}
 	return 0;
 }

@@ -18,6 +18,7 @@ enum ys_wmsg {
 	YS_WMSG_WRITE,		/* struct ys_rec_write, then its data */
 	YS_WMSG_CLOSE,		/* struct ys_rec_close */
 	YS_WMSG_SHUTDOWN,	/* every record is in: end every stream, stop */
+	YS_WMSG_RELOAD,		/* struct ys_rules *: switch the shard to them (SIGHUP) */
 };
 
 struct ys_worker {

@@ -6,6 +6,20 @@
 #include "util.h"
 #include "writer.h"
 
+/* Kinds of message in the writer's queue. */
+enum { LINE, SWITCH };
+
+/* The output file changes (SIGHUP): the old one is flushed and closed. */
+static void switch_file(struct ys_writer *w, FILE *f)
+{
+	FILE *old = w->f;
+
+	w->f = f;
+	if (old == stdout ? fflush(old) : fclose(old))
+		if (!atomic_load(&w->err))
+			atomic_store(&w->err, -(errno ? errno : EIO));
+}
+
 static void *writer_main(void *arg)
 {
 	struct ys_writer *w = arg;
@@ -16,6 +30,13 @@ static void *writer_main(void *arg)
 	while ((p = ys_queue_read(&w->q, &len, UINT64_MAX))) {
 		left = len;
 		while ((m = ys_queue_next(&p, &left))) {
+			if (m->kind == SWITCH) {
+				FILE *f;
+
+				memcpy(&f, m->data, sizeof(f));
+				switch_file(w, f);
+				continue;
+			}
 			if (atomic_load(&w->err))
 				continue;	/* keep draining so that producers never wait on a dead file */
 			if (fwrite(m->data, 1, m->size, w->f) != m->size)
@@ -57,13 +78,23 @@ int ys_writer_put(struct ys_writer *w, const char *line, size_t len)
 
 	if (err)
 		return err;
-	err = ys_queue_push(&w->q, 0, line, len, NULL, 0, w->block);
+	err = ys_queue_push(&w->q, LINE, line, len, NULL, 0, w->block);
 	if (err == -EAGAIN || err == -EMSGSIZE) {
 		atomic_fetch_add(&w->lines_dropped, 1);
 		atomic_fetch_add(&w->bytes_dropped, len);
 		return -EAGAIN;
 	}
 	return err;
+}
+
+int ys_writer_switch(struct ys_writer *w, FILE *f)
+{
+	int err = atomic_load(&w->err);
+
+	if (err)
+		return err;
+	/* never dropped: lines after it must not reach the old file */
+	return ys_queue_push(&w->q, SWITCH, &f, sizeof(f), NULL, 0, true);
 }
 
 int ys_writer_stop(struct ys_writer *w)

@@ -29,7 +29,13 @@ int ys_writer_start(struct ys_writer *w, FILE *f, size_t cap, bool block);
 /* Queues one line (the newline included); 0, -EAGAIN (dropped and
  * counted), or the sticky write error. */
 int ys_writer_put(struct ys_writer *w, const char *line, size_t len);
-/* Everything queued is written and flushed; the thread ends. */
+/* Lines queued from now on go to f (SIGHUP, logrotate); those queued
+ * before to the file they were queued for, which is then flushed and
+ * closed (standard output is only flushed). Waits for room in the queue.
+ * 0, or the sticky error (then f is the caller's). */
+int ys_writer_switch(struct ys_writer *w, FILE *f);
+/* Everything queued is written and flushed; the thread ends. w->f is the
+ * file it wrote last (the caller closes it). */
 int ys_writer_stop(struct ys_writer *w);
 
 #endif

@@ -85,11 +85,18 @@ check "... naming the path" grep -q "$TMP/nobody.sock" "$TMP/err"
 expect_exit "'stats --format yaml': exit 2" 2 "$YARASNOOP" stats --control "$SOCK" --format yaml
 
 # ---- clients that misbehave ----
-for req in 'junk\n' 'stats yaml\n' '\n' '\x00\xff\xfe\n' 'stats json extra\n' 'STATS JSON\n'; do
+for req in 'junk\n' 'stats yaml\n' '\n' '\x00\xff\xfe\n' 'stats json extra\n' 'STATS JSON\n' \
+	'stats json top\n' 'stats json top -1\n' 'stats json top 1000001\n' 'stats json top 99999999999999999999\n' \
+	'stats json top 0x10\n' 'stats json sort\n' 'stats json sort size\n' 'stats  json\n' ' stats json\n' \
+	'stats json top 1 sort\n' 'stats json\x00 top 1\n'; do
 	$PY "$CTL" send "$SOCK" "$req" >"$TMP/r" 2>&1
 	expect_eq "junk request '$req': refused with an error line" \
-		"error: unknown request; try 'stats json' or 'stats text'" "$(ctl_result "$TMP/r")"
+		"error: unknown request; try 'stats json' or 'stats text top 10 sort memory'" "$(ctl_result "$TMP/r")"
 done
+$PY "$CTL" send "$SOCK" 'stats json top 1 sort memory\n' >"$TMP/r"
+expect_eq "'stats json top 1 sort memory' is served" json "$(ctl_result "$TMP/r")"
+$PY "$CTL" send "$SOCK" 'stats text sort bytes top 3\n' >"$TMP/r"
+expect_eq "'stats text sort bytes top 3' is served" text "$(ctl_result "$TMP/r")"
 $PY "$CTL" send "$SOCK" 'stats json\r\n' >"$TMP/r"
 expect_eq "'stats json' with CRLF is served" json "$(ctl_result "$TMP/r")"
 $PY "$CTL" send "$SOCK" 'stats text\n' >"$TMP/r"

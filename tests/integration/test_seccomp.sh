@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Once attached, yarasnoop runs under a seccomp allow-list on every thread:
+# a call it does not need fails with EPERM (it is not killed for it), and it
+# goes on capturing and scanning. The forbidden calls are made from inside
+# the real process, by gdb: what an exploit of libyara would try.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../helpers/live_lib.sh"
+need_root "seccomp" || { echo "1..$_n"; exit 0; }
+R=$TMP/s.yar
+echo 'rule s_mark { strings: $a = "YS_SECCOMP_MARK" condition: $a }' >"$R"
+GO=$TMP/go
+
+ys_start s1 -v -r "$R" --format json -o "$TMP/ev" -- \
+	sh -c "while [ ! -e $GO ]; do sleep 0.05; done; echo YS_SECCOMP_MARK >/dev/null"
+CMDPID=$(pgrep -P "$YSPID")
+check "running: /proc/PID/status says Seccomp: 2 (filter)" grep -qE '^Seccomp:\s+2$' "/proc/$YSPID/status"
+check "... on every thread" bash -c "for t in /proc/$YSPID/task/*/status; do grep -qE '^Seccomp:\s+2$' \$t || exit 1; done"
+check "-v says how many calls are allowed and that one was refused" \
+	grep -qE "seccomp: [0-9]+ system calls allowed, every other fails with EPERM" "$TMP/s1.err"
+
+if command -v gdb >/dev/null; then
+	# each line: the call, then errno; gdb interrupts epoll_wait and resumes
+	# it. execve(NULL) would fail with EFAULT if the kernel got to look at
+	# it: EPERM is the filter (and gdb allocates nothing in the process)
+	timeout 120 gdb -p "$YSPID" -batch -nx \
+		-ex 'printf "socket %d %d\n", (int)socket(2, 1, 0), *(int *)__errno_location()' \
+		-ex 'printf "execve %d %d\n", (int)execve(0, 0, 0), *(int *)__errno_location()' \
+		-ex 'printf "ptrace %d %d\n", (int)ptrace(0, 0, 0, 0), *(int *)__errno_location()' \
+		-ex 'printf "setuid %d %d\n", (int)setuid(0), *(int *)__errno_location()' \
+		-ex 'printf "getpid %d\n", (int)getpid()' \
+		-ex 'printf "kill1 %d %d\n", (int)kill(1, 0), *(int *)__errno_location()' \
+		-ex "printf \"killcmd %d\\n\", (int)kill($CMDPID, 0)" \
+		>"$TMP/gdb.out" 2>&1
+	expect_eq "socket() from inside yarasnoop: -1, EPERM" "socket -1 1" "$(grep ^socket "$TMP/gdb.out")"
+	expect_eq "execve(): -1, EPERM" "execve -1 1" "$(grep ^execve "$TMP/gdb.out")"
+	# LeakSanitizer needs ptrace at exit: SANITIZE=1 builds allow it
+	if grep -q __asan_init "$YARASNOOP"; then
+		skip "ptrace(): refused (a SANITIZE=1 build allows it for LeakSanitizer)"
+	else
+		expect_eq "ptrace(): -1, EPERM" "ptrace -1 1" "$(grep ^ptrace "$TMP/gdb.out")"
+	fi
+	expect_eq "setuid(0): -1, EPERM" "setuid -1 1" "$(grep ^setuid "$TMP/gdb.out")"
+	expect_eq "getpid(), which it needs, still works" "getpid $YSPID" "$(grep ^getpid "$TMP/gdb.out")"
+	expect_eq "kill() of another process (init): -1, EPERM" "kill1 -1 1" "$(grep ^kill1 "$TMP/gdb.out")"
+	expect_eq "kill() of the command it runs: allowed" "killcmd 0" "$(grep ^killcmd "$TMP/gdb.out")"
+else
+	skip "forbidden calls from inside the process (no gdb)"
+fi
+check "after the refused calls yarasnoop still runs" kill -0 "$YSPID"
+check "... and answers its control socket" _ys_answers "$SOCK" "$YSPID"
+kill -HUP "$YSPID"
+check "... and reloads its rules (open, read, list a directory under the filter)" \
+	poll grep -q '"type":"reload","time":"[^"]*","ok":true' "$TMP/ev"
+kill -USR1 "$YSPID"
+check "... and prints statistics on SIGUSR1" poll grep -q "^Memory statistics:" "$TMP/s1.err"
+touch "$GO"
+wait "$YSPID"
+expect_eq "... and ends with the command's status" 0 "$?"
+jcheck "... having found the marker written after all that" "$TMP/ev" '[e["rule"] for e in M] == ["s_mark"]'
+jcheck "... with every byte accounted" "$TMP/ev" 'SUMMARY["bytes_written"] == SUMMARY["bytes_scanned"] and SUMMARY["bytes_dropped"] == 0'
+echo "1..$_n"
