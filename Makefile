@@ -148,10 +148,18 @@ $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
 fuzz: $(FUZZ_BIN)
 	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_BIN)
 
+# the binary, the bundled rules, the man page and the systemd unit (which
+# names the binary where it is installed)
+MANDIR  ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 install: $(OUTPUT)/yarasnoop
 	install -D -m 0755 $(OUTPUT)/yarasnoop $(DESTDIR)$(PREFIX)/bin/yarasnoop
 	install -d $(DESTDIR)$(PREFIX)/share/yarasnoop/rules
 	install -m 0644 rules/*.yar $(DESTDIR)$(PREFIX)/share/yarasnoop/rules/
+	install -D -m 0644 man/yarasnoop.8 $(DESTDIR)$(MANDIR)/man8/yarasnoop.8
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|@BINDIR@|$(PREFIX)/bin|g' systemd/yarasnoop.service.in >$(DESTDIR)$(UNITDIR)/yarasnoop.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/yarasnoop.service
 
 clean:
 	rm -rf build

@@ -4,10 +4,13 @@
 # something is missing.
 set -eu
 
+# gdb, man-db, groff-base, bsdextrautils (col) and systemd (systemd-analyze):
+# the seccomp, man page and service tests
 PKGS="make gcc pkg-config libc6-dev
 clang llvm libclang-rt-14-dev bpftool libbpf-dev libelf-dev zlib1g-dev
 libyara-dev yara uuid-dev
-libcmocka-dev python3 valgrind linux-perf procps util-linux coreutils"
+libcmocka-dev python3 valgrind linux-perf procps util-linux coreutils
+gdb man-db groff-base bsdextrautils systemd"
 
 missing=""
 for p in $PKGS; do
