@@ -7,7 +7,7 @@ rule curl_pipe_shell
         description = "curl or wget output piped into a shell"
         severity = "high"
     strings:
-        $pipe = /\b(curl|wget)[ \t][^|\n;&]{1,256}\|[ \t]{0,4}(sudo[ \t]{1,4}(-[A-Za-z]{1,8}[ \t]{1,4}){0,3})?(\/usr)?(\/bin\/)?(ba|da|z|k|c|tc)?sh\b/
+        $pipe = /\b(curl|wget)[ \t]([^|\n;&rw]|r[^|\n;&l]|rl[^|\n;& \t]|w[^|\n;&g]){1,100}(r|rl|w)?\|[ \t]{0,4}(sudo[ \t]{1,4}(-[A-Za-z]{1,8}[ \t]{1,4}){0,3})?(\/usr)?(\/bin\/)?(ba|da|z|k|c|tc)?sh\b/
     condition:
         $pipe
 }

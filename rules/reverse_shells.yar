@@ -29,7 +29,7 @@ rule reverse_shell_mkfifo
         description = "named pipe looped through a shell and netcat or openssl"
         severity = "critical"
     strings:
-        $f = /\bmkfifo[ \t][^\n]{1,200}(\/bin\/)?(ba)?sh[ \t]{1,4}-i[^\n]{0,100}\b(nc|ncat|openssl)\b/
+        $f = /\bmkfifo[ \t]([^\nm]|m[^\nk]){1,100}m?sh[ \t]{1,4}-i([^\nm]|m[^\nk]){0,50}m?\b(nc|ncat|openssl)\b/
     condition:
         $f
 }
@@ -40,10 +40,10 @@ rule reverse_shell_scripting
         description = "python, perl, ruby or php opening a socket and handing it a shell"
         severity = "critical"
     strings:
-        $py = /socket\.socket\([^\n]{0,300}(dup2|pty\.spawn|subprocess\.call)/
-        $pl = /use[ \t]{1,4}Socket;[^\n]{0,300}exec\([ \t]{0,4}["']\/bin\/(ba)?sh/
-        $rb = /TCPSocket\.(new|open)\([^\n]{0,200}\b(exec|spawn|system)\b[^\n]{0,40}\/bin\/(ba)?sh/
-        $php = /fsockopen\([^\n]{0,200}(exec|shell_exec|system|passthru|proc_open)\([ \t]{0,4}["']\/bin\/(ba)?sh/
+        $py = /socket\.socket\(([^\n.]|\.[^\ns]){0,149}\.?(dup2|pty\.spawn|subprocess\.call)/
+        $pl = /use[ \t]{1,4}Socket;([^\nS]|S[^\no]){0,180}S?exec\([ \t]{0,4}["']\/bin\/(ba)?sh/
+        $rb = /TCPSocket\.(new|open)\([^\n(]{0,200}\b(exec|spawn|system)\b[^\n]{0,40}\/bin\/(ba)?sh/
+        $php = /fsockopen\([^\n(]{0,200}(exec|shell_exec|system|passthru|proc_open)\([ \t]{0,4}["']\/bin\/(ba)?sh/
     condition:
         any of them
 }
@@ -54,8 +54,8 @@ rule reverse_shell_socat
         description = "socat exec'ing a shell onto a TCP connection"
         severity = "critical"
     strings:
-        $s = /\bsocat[ \t][^\n]{0,128}\bexec:["']?(\/usr)?\/bin\/(ba)?sh[^\n]{0,128}\btcp[46]?(-connect)?:/ nocase
-        $s2 = /\bsocat[ \t][^\n]{0,128}\btcp[46]?(-connect)?:[^\n]{0,128}\bexec:["']?(\/usr)?\/bin\/(ba)?sh/ nocase
+        $s = /\bsocat[ \t]([^\ns]|s[^\no]){0,63}s?\bexec:["']?(\/usr)?\/bin\/(ba)?sh([^\ns]|s[^\no]){0,63}s?\btcp[46]?(-connect)?:/ nocase
+        $s2 = /\bsocat[ \t]([^\ns]|s[^\no]){0,63}s?\btcp[46]?(-connect)?:([^\ns]|s[^\no]){0,63}s?\bexec:["']?(\/usr)?\/bin\/(ba)?sh/ nocase
     condition:
         any of them
 }

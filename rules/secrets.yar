@@ -53,7 +53,7 @@ rule slack_token
         description = "Slack bot, user, app or refresh token"
         severity = "high"
     strings:
-        $t = /\bxox[abposr]-[0-9]{6,15}-[0-9A-Za-z\-]{8,80}/
+        $t = /\bxox[abposr]-[0-9]{6,15}-[0-9A-Za-z\-]{8}/
     condition:
         $t
 }

@@ -16,6 +16,7 @@
 #     churn      memory over a run of thousands of short processes
 #     gate       --fail-on-match on 128 MiB of 1 MiB writes: lossless vs not, vs untraced
 #     workers    lossless throughput with 1, 2, 4 writers and 1 vs N scan workers
+#     rules      each bundled rule's MB/s on the text that makes it slowest
 #
 # Knobs, with their defaults:
 #   BENCH_REPS=5             repetitions of each side of a ratio
@@ -30,6 +31,7 @@
 #   BENCH_MEM_STREAMS="1000 10000 100000"  BENCH_MEM_BURST=60000 (bytes, at 1000 streams)
 #   BENCH_CHURN_SECONDS=30   BENCH_CHURN_INTERVAL=5 (seconds between samples)
 #   BENCH_GATE_MB=128        BENCH_WORKERS_MB=64 (per writer)
+#   BENCH_RULES_REPS=3       runs of each rule on each text (the fastest counts)
 #
 # The long run the issue asks for (about 15 minutes):
 #   BENCH_REPS=7 BENCH_RATE_SECONDS=10 BENCH_CHURN_SECONDS=600 BENCH_CHURN_INTERVAL=30 make bench
@@ -531,6 +533,12 @@ bench_workers() {
 	say_cmd "$OUTPUT/yarasnoop --fail-on-match --workers W -- sh -c 'for i in \$(seq N); do python3 tests/helpers/bulk.py big $mb -1 & done; wait'"
 }
 
+bench_rules() {
+	section "rules: each bundled rule alone on 1 MiB of the text that makes it slowest"
+	YARASNOOP=$YS python3 bench/rule_speed.py --reps "${BENCH_RULES_REPS:-3}"
+	say_cmd "YARASNOOP=$OUTPUT/yarasnoop python3 bench/rule_speed.py -v    # -v: every text of every rule"
+}
+
 main() {
 	local b
 	# main runs in the pipeline's subshell: its traps, its background jobs
@@ -553,6 +561,7 @@ main() {
 	selected churn && bench_churn
 	selected gate && bench_gate
 	selected workers && bench_workers
+	selected rules && bench_rules
 	printf '\n== done (load average %s)\n' "$(loadavg)"
 }
 
