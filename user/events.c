@@ -395,6 +395,7 @@ int ys_shard_init(struct ys_shard *sh, struct ys_live *L, unsigned idx)
 int ys_shard_reload(struct ys_shard *sh, struct ys_rules *rules)
 {
 	struct ys_stream *s;
+	YR_SCANNER *sc;
 	int err;
 
 	/* the old rules see every byte that came before the reload, and their
@@ -406,13 +407,21 @@ int ys_shard_reload(struct ys_shard *sh, struct ys_rules *rules)
 		if (err)
 			return err;
 	}
-	err = ys_engine_set_rules(&sh->engine, rules);
-	if (!err)
-		err = ys_totals_bind(&sh->totals, rules);
+	/* what can fail first, and the table, whose geometry must follow the
+	 * engine's rules, last: on -ENOMEM the engine and the table are as they
+	 * were (the per-rule totals may be bound to the new names, in a run
+	 * that is stopping) */
+	sc = ys_engine_scanner_for(&sh->engine, rules);
+	if (!sc)
+		return -ENOMEM;
+	err = ys_totals_bind(&sh->totals, rules);
 	if (!err)
 		err = ys_table_rebind(&sh->table, rules->num_rules, rules->num_strings);
-	if (err)
+	if (err) {
+		yr_scanner_destroy(sc);
 		return err;
+	}
+	ys_engine_use_rules(&sh->engine, rules, sc);
 	ys_table_foreach(&sh->table, s)
 		ys_stream_rules_changed(&sh->engine, s);
 	publish_memory(sh);

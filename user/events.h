@@ -15,8 +15,9 @@ void ys_shard_fini(struct ys_shard *sh);
  * what its streams hold is scanned with the old rules first; the streams
  * keep their UUID and accounting, their rule and pattern bitmaps restart
  * under the new set, and what they kept is rescanned with it. 0, or a
- * scan error or -ENOMEM (the shard may then be half switched: the caller
- * stops). The caller frees the old rules once every shard has switched. */
+ * scan error or -ENOMEM, the shard still on the old rules (the caller
+ * stops: another shard may have switched). The caller frees the old rules
+ * once every shard has switched. */
 int ys_shard_reload(struct ys_shard *sh, struct ys_rules *rules);
 
 int ys_ev_open(struct ys_shard *sh, const struct ys_rec_open *o);

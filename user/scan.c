@@ -152,16 +152,16 @@ int ys_engine_init(struct ys_engine *e, struct ys_rules *r, struct ys_table *t,
 	return e->scanner ? 0 : -ENOMEM;
 }
 
-int ys_engine_set_rules(struct ys_engine *e, struct ys_rules *r)
+YR_SCANNER *ys_engine_scanner_for(struct ys_engine *e, struct ys_rules *r)
 {
-	YR_SCANNER *sc = new_scanner(e, r);
+	return new_scanner(e, r);
+}
 
-	if (!sc)
-		return -ENOMEM;
+void ys_engine_use_rules(struct ys_engine *e, struct ys_rules *r, YR_SCANNER *sc)
+{
 	yr_scanner_destroy(e->scanner);
 	e->scanner = sc;
 	e->rules = r;
-	return 0;
 }
 
 void ys_engine_fini(struct ys_engine *e)

@@ -74,10 +74,12 @@ struct ys_engine {
 int ys_engine_init(struct ys_engine *e, struct ys_rules *r, struct ys_table *t,
 		   const struct ys_engine_opts *o, const struct ys_sink *sink);
 void ys_engine_fini(struct ys_engine *e);
-/* Scans with r from now on (a reload): a scanner for r first, then the old
- * one goes. 0, or -ENOMEM with the engine as it was. The table's bitmaps
- * must take r's sizes (ys_table_rebind) before the next scan. */
-int ys_engine_set_rules(struct ys_engine *e, struct ys_rules *r);
+/* A reload in two steps, so that what can fail comes before anything
+ * changes: a scanner of e for r (NULL: out of memory), then e scans with r
+ * through it and its old scanner goes. The table's bitmaps must have r's
+ * sizes (ys_table_rebind) before the next scan. */
+YR_SCANNER *ys_engine_scanner_for(struct ys_engine *e, struct ys_rules *r);
+void ys_engine_use_rules(struct ys_engine *e, struct ys_rules *r, YR_SCANNER *sc);
 
 /* Feeds `len` bytes written at stream offset `off`. A jump forward is a gap:
  * its bytes count as dropped and the overlap restarts after it. Scans when

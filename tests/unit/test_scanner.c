@@ -294,6 +294,72 @@ static void test_stream_offsets(void **state)
 	rig_fini(&g);
 }
 
+/* Switches the rig to the rules in src, as ys_shard_reload does. */
+static struct ys_rules *rig_reload(struct rig *g, const char *src)
+{
+	struct ys_rules *old = g->rules, *r = rules_from(src, NULL);
+	YR_SCANNER *sc = ys_engine_scanner_for(&g->e, r);
+	struct ys_stream *s;
+
+	assert_non_null(sc);
+	assert_int_equal(ys_table_rebind(&g->table, r->num_rules, r->num_strings), 0);
+	ys_engine_use_rules(&g->e, r, sc);
+	ys_table_foreach(&g->table, s)
+		ys_stream_rules_changed(&g->e, s);
+	g->rules = r;
+	return old;
+}
+
+/* A reload: what the stream kept is scanned again by the new rules, so a
+ * key written half before and half after is found, once, at its stream
+ * offset; and a kept tail cut mid-word under old rules that did not look
+ * at edges gives the new \b rule no false start. */
+static void test_reload_rescans_kept_bytes(void **state)
+{
+	static const char old_src[] = "rule old_one { strings: $a = \"OLD_RULE_MARKER_OF_30_BYTES___\" condition: $a }";
+	static const char new_src[] = "rule key { strings: $k = /\\bAKIA[0-9A-Z]{16}\\b/ condition: $k }\n"
+				      "rule tail { strings: $t = /\\bNTAIL/ condition: $t }";
+	struct ys_stream *s;
+	struct rig g;
+	struct ys_rules *old;
+	char first[] = "key AKIAIOSFODNN", second[] = "7EXAMPLE end\n";
+
+	(void)state;
+	rig_init(&g, old_src, 0, 0);
+	assert_int_equal(ys_table_add(&g.table, 1, &s), 0);
+	assert_int_equal(ys_stream_write(&g.e, s, 0, first, strlen(first), 1), 0);
+	assert_int_equal(g.matches, 0);
+	old = rig_reload(&g, new_src);
+	s = ys_table_find(&g.table, 1);	/* streams move to their new blocks */
+	assert_int_equal(ys_stream_write(&g.e, s, strlen(first), second, strlen(second), 2), 0);
+	assert_int_equal(ys_stream_flush(&g.e, s, true), 0);
+	assert_int_equal(g.matches, 1);
+	assert_string_equal(g.last_rule, "key");
+	assert_int_equal(ys_stream_string_count(&g.table, s, 0), 1);
+	assert_int_equal(s->bytes_scanned, strlen(first) + strlen(second));
+	ys_rules_free(old);
+	rig_fini(&g);
+
+	/* the old rules keep their overlap from inside a word: "NTAILXXX..." */
+	rig_init(&g, old_src, 0, 0);
+	assert_int_equal(ys_table_add(&g.table, 1, &s), 0);
+	{
+		char word[64];
+
+		memset(word, 'X', sizeof(word));
+		assert_true(g.rules->overlap + 5 < sizeof(word));
+		memcpy(word + sizeof(word) - g.rules->overlap, "NTAIL", 5);
+		assert_int_equal(ys_stream_write(&g.e, s, 0, word, sizeof(word), 1), 0);
+		old = rig_reload(&g, new_src);
+		s = ys_table_find(&g.table, 1);
+		assert_int_equal(ys_stream_write(&g.e, s, sizeof(word), " x\n", 3, 2), 0);
+	}
+	assert_int_equal(ys_stream_flush(&g.e, s, true), 0);
+	assert_int_equal(g.matches, 0);
+	ys_rules_free(old);
+	rig_fini(&g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -311,6 +377,7 @@ int main(void)
 		cmocka_unit_test(test_fullword_at_edge),
 		cmocka_unit_test(test_deadline_provisional),
 		cmocka_unit_test(test_stream_offsets),
+		cmocka_unit_test(test_reload_rescans_kept_bytes),
 	};
 
 	return cmocka_run_group_tests_name("scanner", tests, yara_setup, yara_teardown);

@@ -201,6 +201,75 @@ static void test_memory_tail(void **state)
 	rig_fini(&g);
 }
 
+/* A reload: every stream moves to a block with the new rule set's bitmaps,
+ * found by its id, in its places in the LRU and due orders, with its
+ * identity and accounting, its rule-set state empty, and the table's
+ * memory still what the heap holds. */
+static void test_rebind(void **state)
+{
+	struct ys_stream *s[32], *it;
+	uint8_t uuid5[16];
+	struct ys_table t;
+	uint64_t order[32];
+	size_t heap0 = 0, mem0 = 0, n = 0;
+
+	(void)state;
+	assert_int_equal(ys_table_init(&t, 3, 5), 0);
+	if (!UNDER_ASAN) {
+		heap0 = mallinfo2().uordblks;
+		mem0 = ys_table_memory(&t);
+	}
+	for (int i = 0; i < 32; i++) {
+		assert_int_equal(ys_table_add(&t, (uint64_t)i * 7, &s[i]), 0);
+		assert_int_equal(ys_stream_set_path(s[i], "/tmp/x"), 0);
+		s[i]->end = (uint64_t)i * 100;
+		s[i]->bytes_scanned = (uint64_t)i;
+		ys_bit_set(ys_rule_bitmap(s[i]), (uint32_t)i % 3);
+		s[i]->rules_matched = 1;
+		assert_int_equal(ys_stream_add_string_matches(&t, s[i], (uint32_t)i % 5, 2), 0);
+		if (i % 3 == 0)
+			ys_table_due_add(&t, s[i]);
+	}
+	memcpy(uuid5, s[5]->uuid, sizeof(uuid5));
+	ys_table_touch(&t, s[9]);
+	ys_table_foreach(&t, it)
+		order[n++] = it->id;
+	assert_int_equal(ys_table_rebind(&t, 200, 900), 0);
+	assert_int_equal(t.num_rules, 200);
+	assert_int_equal(ys_rule_bitmap_bytes(&t), 25);
+	n = 0;
+	ys_table_foreach(&t, it) {
+		assert_int_equal(it->id, order[n++]);
+		assert_ptr_equal(ys_table_find(&t, it->id), it);
+		assert_int_equal(it->end, it->id / 7 * 100);
+		assert_int_equal(it->bytes_scanned, it->id / 7);
+		assert_string_equal(it->path, "/tmp/x");
+		assert_int_equal(it->rules_matched, 0);
+		assert_int_equal(it->ncounts, 0);
+		assert_null(it->counts);
+		for (uint32_t b = 0; b < ys_rule_bitmap_bytes(&t) + ys_pattern_bitmap_bytes(&t); b++)
+			assert_int_equal(it->bitmaps[b], 0);
+	}
+	assert_int_equal(n, 32);
+	assert_memory_equal(ys_table_find(&t, 35)->uuid, uuid5, sizeof(uuid5));
+	/* the due list: ids 0, 21, ... 63, 84, ... in the order they were added */
+	n = 0;
+	for (it = t.due_head; it; it = it->due_next, n++) {
+		assert_int_equal(it->id, n * 21);
+		assert_true(!it->due_next || it->due_next->due_prev == it);
+	}
+	assert_int_equal(n, 11);
+	assert_int_equal(t.due_tail->id, 210);
+	/* the new bitmaps work */
+	it = ys_table_find(&t, 14);
+	ys_bit_set(ys_rule_bitmap(it), 199);
+	assert_int_equal(ys_stream_add_string_matches(&t, it, 899, 1), 0);
+	assert_int_equal(ys_stream_string_count(&t, it, 899), 1);
+	if (!UNDER_ASAN)
+		assert_int_equal(mallinfo2().uordblks - heap0, ys_table_memory(&t) - mem0);
+	ys_table_fini(&t);
+}
+
 int main(int argc, char **argv)
 {
 	/* mallinfo2() counts chunks parked in the thread cache as in use: turn
@@ -219,6 +288,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_sparse_counts),
 		cmocka_unit_test(test_memory_matches_heap),
 		cmocka_unit_test(test_memory_tail),
+		cmocka_unit_test(test_rebind),
 	};
 
 	return cmocka_run_group_tests_name("streams", tests, yara_setup, yara_teardown);
