@@ -31,12 +31,14 @@
 /* The one table: add a call here when yarasnoop (or a library it calls
  * after attach: libc, libbpf, libyara, libuuid) needs it. */
 static const int allowed[] = {
-	/* reading the ring's wakeups, /proc, rule files; writing events */
-	SYS_read, SYS_write, SYS_writev, SYS_lseek, SYS_close,
+	/* reading the ring's wakeups, /proc, rule files; writing events;
+	 * cgroup.freeze (lossless); removing the control socket and the
+	 * command's cgroup at the end */
+	SYS_read, SYS_write, SYS_writev, SYS_pwrite64, SYS_lseek, SYS_close,
 	SYS_openat, SYS_newfstatat, SYS_fstat, SYS_statx, SYS_fcntl, SYS_ioctl,
 	SYS_getdents64, SYS_readlinkat, SYS_unlinkat,
 #ifdef SYS_open
-	SYS_open, SYS_stat, SYS_lstat, SYS_readlink, SYS_unlink,
+	SYS_open, SYS_stat, SYS_lstat, SYS_readlink, SYS_unlink, SYS_rmdir,
 #endif
 	/* the kernel's maps, counters and stream offsets */
 	SYS_bpf,
