@@ -2,8 +2,10 @@
 """Bulk writers for the fail-closed tests.
 
   bulk.py big N AT [GO]  N writes of 1 MiB to /dev/null, a key in write AT
-                         (-1: none); with GO, then waits (at most 60 s) for
-                         the file GO to exist, the fd still open
+                         (-1: none); with GO, then, after a pause, 5 bytes
+                         more (so that a gap before them shows) and a wait
+                         (at most 60 s) for the file GO to exist, the fd
+                         still open
   bulk.py files DIR N K  N files of K KiB in DIR, each starting with a key
   bulk.py open DIR N [GO] N files in DIR held open: half a key to the first,
                          a write to every other file, the other half to the
@@ -35,6 +37,9 @@ if mode == "big":
         else:
             w(fd, blk)
     if len(sys.argv) > 4:
+        import time
+        time.sleep(0.3)
+        w(fd, b"tail\n")
         wait_for(sys.argv[4])
 elif mode == "files":
     d, n, k = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
