@@ -45,13 +45,14 @@ LDFLAGS += $(SANFLAGS)
 LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lpthread
 
 # user-space modules shared by the tool and its unit tests
-CORE    := mem util buf json queue writer rules streams scan output stats records idmap
+CORE    := mem util buf json queue writer rules streams scan output stats records idmap filename routes
 CORE_OBJ := $(patsubst %,$(OUTPUT)/%.o,$(CORE))
-APP_OBJ := $(patsubst %,$(OUTPUT)/%.o,opts outfile replay capture cgroup targets drain workers events totals reload report loss live control privs seccomp main)
+APP_OBJ := $(patsubst %,$(OUTPUT)/%.o,opts outfile replay capture tls cgroup targets drain workers events totals reload report loss live control privs seccomp main)
 SKEL    := $(OUTPUT)/yarasnoop.skel.h
 
 # test helpers: the record dumper (the BPF side seen alone), fd tricks
-HELPER_BIN := $(OUTPUT)/helpers/recdump $(OUTPUT)/helpers/fdtricks
+HELPER_BIN := $(OUTPUT)/helpers/recdump $(OUTPUT)/helpers/fdtricks \
+	      $(OUTPUT)/helpers/routes $(OUTPUT)/helpers/routes32
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRC))
 BENCH_SRC := $(wildcard bench/*.c)
@@ -86,7 +87,8 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
 # everything that includes capture.h sees the skeleton's types
-$(patsubst %,$(OUTPUT)/%.o,capture opts targets drain workers events reload report loss live replay control main): $(SKEL)
+$(patsubst %,$(OUTPUT)/%.o,capture opts targets drain workers events reload report loss live replay control main tls): $(SKEL)
+$(OUTPUT)/tls.o: $(OUTPUT)/tls.skel.h
 
 $(OUTPUT)/yarasnoop: $(CORE_OBJ) $(APP_OBJ)
 	$(call msg,LINK,$@)
@@ -95,6 +97,11 @@ $(OUTPUT)/yarasnoop: $(CORE_OBJ) $(APP_OBJ)
 $(OUTPUT)/tests/%: tests/unit/%.c $(CORE_OBJ) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(CORE_OBJ) $(LDLIBS) -lcmocka -o $@
+
+# the route loop measures the TLS uprobes on a real libssl
+$(OUTPUT)/bench/route_loop: bench/route_loop.c | $(OUTPUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< -lssl -lcrypto -o $@
 
 # benchmark drivers link the core modules, as the unit tests do
 $(OUTPUT)/bench/%: bench/%.c $(CORE_OBJ) | $(OUTPUT)/bench
@@ -109,6 +116,16 @@ $(OUTPUT)/helpers/recdump: tests/helpers/recdump.c $(OUTPUT)/capture.o $(OUTPUT)
 $(OUTPUT)/helpers/fdtricks: tests/helpers/fdtricks.c | $(OUTPUT)/helpers
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< -o $@
+
+# the route matrix (tests/helpers/routes.c) and its 32-bit part, assembled
+# and linked without a multilib toolchain
+$(OUTPUT)/helpers/routes: tests/helpers/routes.c | $(OUTPUT)/helpers
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< -o $@
+
+$(OUTPUT)/helpers/routes32: tests/helpers/routes32.S | $(OUTPUT)/helpers
+	$(call msg,AS32,$@)
+	$(Q)as --32 $< -o $@.o && ld -m elf_i386 -static $@.o -o $@ && rm -f $@.o
 
 unit: $(UNIT_BIN)
 

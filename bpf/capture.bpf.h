@@ -97,6 +97,7 @@ static __noinline int capture_write(struct task_struct *task, const struct wreq 
 	ks->writes++;
 	ks->bytes_written += ret;
 	file = fd_file(task, rq->fd);
+	tls_note_socket(file, rq->fd);
 	v = file ? stream_get(task, tgid, tid, rq->fd, file) : NULL;
 	if (!v) {
 		/* the stream map is full, or another thread closed the fd */

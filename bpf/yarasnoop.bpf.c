@@ -15,7 +15,9 @@
 #include "path.bpf.h"
 #include "emit.bpf.h"
 #include "streams.bpf.h"
+#include "tls.bpf.h"
 #include "capture.bpf.h"
+#include "blind.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -108,6 +110,9 @@ int BPF_PROG(on_exec, struct task_struct *task)
 		exec_sweep(task, tgid);
 	if (!is_traced(tgid) && wanted_by_filter(task))
 		bpf_map_update_elem(&traced, &tgid, &nt, BPF_ANY);
+	/* a 32-bit image: its syscalls will skip the tracepoints */
+	if (is_traced(tgid))
+		blind_exec(task);
 	return 0;
 }
 

@@ -17,6 +17,7 @@ enum ys_rec_type {
 	YS_REC_OPEN = 2,	/* a stream's first write: who and what file */
 	YS_REC_CLOSE = 3,	/* a stream ended in the kernel's view */
 	YS_REC_EXIT = 4,	/* a traced process exited */
+	YS_REC_BLIND = 5,	/* a process wrote by a route that is not scanned */
 };
 
 /* A stream is one process's open file (the kernel's struct file), whatever
@@ -39,6 +40,7 @@ enum ys_route {
 	YS_ROUTE_PWRITEV = 4,
 	YS_ROUTE_PWRITEV2 = 5,
 	/* 16 and up: the sockets, vmsplice and TLS routes */
+	YS_ROUTE_TLS = 20,	/* SSL_write & co: a TLS session's plaintext (bpf/tls.bpf.c) */
 };
 
 enum ys_write_flags {
@@ -165,6 +167,79 @@ struct ys_kstats {
 	__u64 streams_unseen;	/* streams closed by a route not hooked, found at exit */
 	__u64 pos_uncertain;	/* writes whose file position may be wrong */
 	__u64 procs_full;	/* streams not counted per process: procs map full */
+};
+
+/* ---- routes that are not scanned (bpf/blind.bpf.h, user/routes.c) ----
+ * A traced process that moves bytes by one of these routes is declared:
+ * a YS_REC_BLIND record the first time per process and route, and counters
+ * per route (blind_totals, per CPU) and per process and route (blind_procs)
+ * that user space reads. Names in user/routes.c; the numbers are the ABI. */
+enum ys_blind_route {
+	YS_BLIND_NONE = 0,		/* blind_totals[0]: calls blind_procs had no room for */
+	YS_BLIND_IO_URING = 1,		/* an io_uring request that writes or sends */
+	YS_BLIND_AIO = 2,		/* io_submit IOCB_CMD_PWRITE/PWRITEV */
+	YS_BLIND_SPLICE = 3,
+	YS_BLIND_TEE = 4,
+	YS_BLIND_SENDFILE = 5,
+	YS_BLIND_COPY_FILE_RANGE = 6,
+	YS_BLIND_MMAP_SHARED = 7,	/* a writable shared mapping of a file (mmap, mprotect) */
+	YS_BLIND_SHM = 8,		/* SysV shmat, writable */
+	YS_BLIND_MSGSND = 9,		/* SysV message queues */
+	YS_BLIND_MQ_SEND = 10,		/* POSIX message queues */
+	YS_BLIND_XATTR = 11,		/* setxattr and co: bytes into a file's metadata */
+	YS_BLIND_PROCESS_VM_WRITEV = 12,/* into another process's memory */
+	YS_BLIND_PTRACE_POKE = 13,	/* PTRACE_POKETEXT/POKEDATA/POKEUSER */
+	YS_BLIND_IA32 = 14,		/* a 32-bit process: its syscalls skip the tracepoints */
+	YS_BLIND_COMPAT = 15,		/* a compat (int $0x80) write-family syscall, --compat */
+	YS_BLIND_TIOCSTI = 16,		/* bytes pushed into a terminal's input */
+	YS_BLIND_FILE_CLONE = 17,	/* FICLONE/FICLONERANGE: a file's blocks shared into another */
+	YS_BLIND_KEYRING = 18,		/* add_key/keyctl update: a payload kept by the kernel */
+	YS_BLIND_HOSTNAME = 19,		/* sethostname/setdomainname */
+	YS_BLIND_SENDTO = 20,		/* declared until captured */
+	YS_BLIND_SENDMSG = 21,
+	YS_BLIND_SENDMMSG = 22,
+	YS_BLIND_VMSPLICE = 23,
+	YS_BLIND_MAX = 32,
+};
+
+enum ys_blind_flags {
+	YS_BLIND_F_BYTES = 1,	/* bytes is what the kernel said this call moved */
+	YS_BLIND_F_PATH = 2,	/* path/mode/ino name a file */
+};
+
+struct ys_rec_blind {
+	__u32 type;
+	__u32 route;		/* enum ys_blind_route */
+	__u64 bytes;		/* this call's bytes, with YS_BLIND_F_BYTES */
+	__s64 arg;		/* io_uring/aio opcode, ptrace/process_vm_writev target pid, else -1 */
+	__u32 tgid;
+	__u32 tid;
+	__s32 fd;		/* the fd written to, or -1 */
+	__s32 src_fd;		/* splice & co: the fd the bytes came from, or -1 */
+	__u32 flags;		/* enum ys_blind_flags */
+	__u32 uid;
+	__u32 mode;		/* of the file named, as in ys_rec_open */
+	__u32 dev;
+	__u64 ino;
+	__u32 rdev;
+	__u32 path_flags;
+	char comm[YS_TASK_COMM_LEN];
+	__u32 path_len;
+	__u32 pad;
+	/* the file's path: the source for splice & co, else the target */
+	char path[2 * YS_PATH_MAX];
+};
+
+/* blind_procs: (tgid, route) -> count; blind_totals[route] -> count */
+struct ys_blind_key {
+	__u32 tgid;
+	__u32 route;
+};
+
+struct ys_blind_count {
+	__u64 calls;		/* calls that moved bytes by the route */
+	__u64 bytes;		/* bytes they moved, where the kernel said */
+	__u64 calls_unsized;	/* calls whose bytes are not known */
 };
 
 #endif

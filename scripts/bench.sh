@@ -8,6 +8,8 @@
 #   BENCH_ONLY=dd,replay make bench     some of them (comma-separated):
 #     dd         cost to the traced process: dd traced vs untraced
 #     bystander  cost to an untraced process while yarasnoop traces another
+#     routes     cost of the route hooks (blind routes, TLS uprobes, --compat)
+#                to untraced and traced processes: dd, send(), SSL_write, ioctl, mmap
 #     replay     scanning throughput vs the yara CLI, overlap amplification
 #     scancost   fixed cost per scan at 10, 200, 2000 rules
 #     rate       end to end: a writer at 50..800 MB/s and flat out, loss
@@ -23,6 +25,9 @@
 #   BENCH_DD_SECONDS=1       how long untraced dd runs (its count is calibrated)
 #   BENCH_DD_BS="64 4096 65536"
 #   BENCH_HOOKS="exit enter-exit"   the --hooks modes dd and bystander compare
+#   BENCH_ROUTE_N=100000     iterations of each route loop (mmap: a quarter, dd: 4x)
+#   BENCH_ROUTES_BASE=PATH   routes: also a yarasnoop built without the route hooks
+#   BENCH_ROUTE_KINDS="dd64 send ssl ioctl mmap"   the routes workloads
 #   BENCH_LOG_MB=50          size of the generated log for replay
 #   BENCH_SCAN_MS=500        time per scancost measurement
 #   BENCH_RATES="50 100 200 400 800 0"   MB/s; 0 is as fast as possible
@@ -248,6 +253,100 @@ bench_bystander() {
 	say_cmd "sleep 1000 & $OUTPUT/yarasnoop --no-control --hooks HOOKS -o /dev/null -p \$! &"
 	say_cmd "dd if=/dev/zero of=/dev/null bs=BS count=COUNT    # with and without the line above"
 	say_cmd "BENCH_ONLY=bystander make bench OUTPUT=$OUTPUT"
+}
+
+# route_cmd KIND N: the command line of one workload of bench_routes
+route_cmd() {
+	case $1 in
+	dd64) echo "dd if=/dev/zero of=/dev/null bs=64 count=$2" ;;
+	ssl) echo "$BIN/route_loop ssl $2 $TMP/cert.pem $TMP/key.pem" ;;
+	*) echo "$BIN/route_loop $1 $2" ;;
+	esac
+}
+
+# route_secs FILE: the workload's own elapsed seconds from its output
+route_secs() {
+	local s
+	s=$(dd_seconds "$1")
+	[[ -n $s ]] && { echo "$s"; return; }
+	grep -E '^[0-9.]+$' "$1" | tail -n 1
+}
+
+bench_routes() {
+	local kinds=${BENCH_ROUTE_KINDS:-dd64 send ssl ioctl mmap} cfgs="default no-tls compat" k n i c sp ys us ts args bin
+	# a yarasnoop without the route hooks (main before them), to tell their share
+	[[ -n ${BENCH_ROUTES_BASE:-} ]] && cfgs="base $cfgs"
+	section "routes: cost of the route hooks to untraced and traced processes"
+	need_root || return 0
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/key.pem" -out "$TMP/cert.pem" \
+		-days 1 -subj /CN=localhost >/dev/null 2>&1
+	echo "   untraced: the workload with no yarasnoop vs while 'yarasnoop -p PID' traces a sleeping"
+	echo "   process, with the default hooks (blind routes + TLS uprobes), --no-tls, and --compat"
+	[[ -n ${BENCH_ROUTES_BASE:-} ]] && echo "   base: $BENCH_ROUTES_BASE, a yarasnoop without the route hooks, same command"
+	sleep 100000 &
+	sp=$!
+	BG_PIDS+=("$sp")
+	printf '   %-7s %-8s %-12s' workload n no_ys_s
+	for c in $cfgs; do printf ' %-10s' "$c"; done
+	echo "  ratios to no_ys ($cfgs)"
+	for k in $kinds; do
+		n=${BENCH_ROUTE_N:-100000}
+		[[ $k == mmap ]] && n=$((n / 4))
+		[[ $k == dd64 ]] && n=$((n * 4))
+		: >"$TMP/u"
+		for c in $cfgs; do : >"$TMP/t.$c"; done
+		for ((i = 0; i < REPS; i++)); do
+			note_others
+			# shellcheck disable=SC2046
+			$(route_cmd "$k" "$n") >"$TMP/w.out" 2>&1
+			route_secs "$TMP/w.out" >>"$TMP/u"
+			for c in $cfgs; do
+				args=()
+				bin=$YS
+				[[ $c == no-tls ]] && args=(--no-tls)
+				[[ $c == compat ]] && args=(--compat)
+				[[ $c == base ]] && bin=$BENCH_ROUTES_BASE
+				rm -f "$TMP/ctl"
+				"$bin" --control "$TMP/ctl" "${args[@]}" -o /dev/null -p "$sp" 2>"$TMP/ys.err" &
+				ys=$!
+				BG_PIDS+=("$ys")
+				wait_socket "$TMP/ctl"
+				# shellcheck disable=SC2046
+				$(route_cmd "$k" "$n") >"$TMP/w.out" 2>&1
+				route_secs "$TMP/w.out" >>"$TMP/t.$c"
+				stop_bg "$ys"
+			done
+		done
+		us=$(median <"$TMP/u")
+		printf '   %-7s %-8s %-12s' "$k" "$n" "$us"
+		for c in $cfgs; do printf ' %-10s' "$(median <"$TMP/t.$c")"; done
+		printf ' '
+		for c in $cfgs; do printf ' %s' "$(calc %.2f "$(median <"$TMP/t.$c") / $us")"; done
+		echo
+	done
+	stop_bg "$sp"
+	echo "   traced: the workload run by yarasnoop (-- CMD, default hooks) vs alone"
+	printf '   %-7s %-8s %-12s %-12s %s\n' workload n alone_s traced_s ratio
+	for k in send ssl; do
+		n=${BENCH_ROUTE_N:-100000}
+		: >"$TMP/u"; : >"$TMP/t"
+		for ((i = 0; i < REPS; i++)); do
+			note_others
+			# shellcheck disable=SC2046
+			$(route_cmd "$k" "$n") >"$TMP/w.out" 2>&1
+			route_secs "$TMP/w.out" >>"$TMP/u"
+			# shellcheck disable=SC2046
+			"$YS" --no-control -o /dev/null -- $(route_cmd "$k" "$n") >"$TMP/w.out" 2>"$TMP/ys.err"
+			route_secs "$TMP/w.out" >>"$TMP/t"
+		done
+		us=$(median <"$TMP/u"); ts=$(median <"$TMP/t")
+		printf '   %-7s %-8s %-12s %-12s %s\n' "$k" "$n" "$us" "$ts" "$(calc %.2f "$ts / $us")"
+	done
+	others_warning
+	say_cmd "sleep 1000 & $OUTPUT/yarasnoop --no-control [--no-tls|--compat] -o /dev/null -p \$! &"
+	say_cmd "$OUTPUT/bench/route_loop send|ssl|ioctl|mmap N [CERT KEY]    # with and without the line above"
+	say_cmd "$OUTPUT/yarasnoop --no-control -o /dev/null -- $OUTPUT/bench/route_loop send|ssl N [CERT KEY]"
+	say_cmd "BENCH_ONLY=routes make bench OUTPUT=$OUTPUT"
 }
 
 # ---- 2. scanning ----
@@ -544,7 +643,7 @@ main() {
 	# main runs in the pipeline's subshell: its traps, its background jobs
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM
-	for b in yarasnoop bench/scan_cost bench/streams_mem bench/rate_writer; do
+	for b in yarasnoop bench/scan_cost bench/streams_mem bench/rate_writer bench/route_loop; do
 		if [[ ! -x $OUTPUT/$b ]]; then
 			echo "$OUTPUT/$b is missing: run 'make bench OUTPUT=$OUTPUT'" >&2
 			return 2
@@ -553,6 +652,7 @@ main() {
 	machine
 	selected dd && bench_dd
 	selected bystander && bench_bystander
+	selected routes && bench_routes
 	selected replay && bench_replay
 	selected scancost && bench_scancost
 	selected rate && bench_rate

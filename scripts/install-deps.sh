@@ -10,7 +10,8 @@ PKGS="make gcc pkg-config libc6-dev
 clang llvm libclang-rt-14-dev bpftool libbpf-dev libelf-dev zlib1g-dev
 libyara-dev yara uuid-dev
 libcmocka-dev python3 valgrind linux-perf procps util-linux coreutils
-gdb man-db groff-base bsdextrautils systemd"
+gdb man-db groff-base bsdextrautils systemd
+openssl libssl-dev curl gnutls-bin binutils"
 
 missing=""
 for p in $PKGS; do

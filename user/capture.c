@@ -178,6 +178,34 @@ static int attach_families(struct ys_capture *c)
 	return err;
 }
 
+uint64_t ys_capture_headroom(const struct ys_capture_opts *o)
+{
+	return YS_MAX(o->ring_size / 8, (uint64_t)4096);
+}
+
+uint64_t ys_capture_wakeup_bytes(const struct ys_capture_opts *o)
+{
+	return YS_MIN(o->ring_size / 4, (uint64_t)1 << 20);
+}
+
+int ys_capture_share_maps(struct ys_capture *c, struct bpf_object *obj)
+{
+	struct bpf_map *m, *ours;
+	int err;
+
+	bpf_object__for_each_map(m, obj) {
+		if (bpf_map__is_internal(m))
+			continue;	/* its own settings and globals */
+		ours = bpf_object__find_map_by_name(c->skel->obj, bpf_map__name(m));
+		if (!ours)
+			continue;	/* its own map */
+		err = bpf_map__reuse_fd(m, bpf_map__fd(ours));
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 static int configure(struct yarasnoop_bpf *skel, const struct ys_capture_opts *o)
 {
 	struct yarasnoop_bpf__rodata *ro = skel->rodata;
@@ -189,10 +217,10 @@ static int configure(struct yarasnoop_bpf *skel, const struct ys_capture_opts *o
 	ro->ring_size = o->ring_size;
 	/* Data records leave this much to open/close/exit records, so that a
 	 * full ring loses bytes, never the knowledge of where streams end. */
-	ro->ring_headroom = YS_MAX(o->ring_size / 8, (uint64_t)4096);
+	ro->ring_headroom = ys_capture_headroom(o);
 	/* Records are submitted without waking us: a timer drains the ring.
 	 * Only a filling ring wakes the consumer early. */
-	ro->wakeup_bytes = YS_MIN(o->ring_size / 4, (uint64_t)1 << 20);
+	ro->wakeup_bytes = ys_capture_wakeup_bytes(o);
 	ro->fd_filter = o->fd_filter;
 	memcpy((void *)ro->fd_mask, o->fd_mask, sizeof(o->fd_mask));
 	ro->follow_new = o->follow_new;
@@ -216,6 +244,7 @@ static int configure(struct yarasnoop_bpf *skel, const struct ys_capture_opts *o
 	ro->nr_close_range = SYS_close_range;
 	/* exit-only capture has no use for the enter hooks of the writes */
 	bpf_program__set_autoload(skel->progs.tp_enter_write, o->stash_args);
+	bpf_program__set_autoload(skel->progs.on_sys_exit_compat, o->compat);
 	err = bpf_map__set_max_entries(skel->maps.rb, (uint32_t)o->ring_size);
 	return err;
 }
@@ -421,6 +450,65 @@ uint64_t ys_capture_missed_runs(struct ys_capture *c)
 			missed += info.recursion_misses;
 	}
 	return missed;
+}
+
+int ys_capture_route_totals(struct ys_capture *c, struct ys_route_totals *t)
+{
+	struct ys_blind_count *per = calloc(c->ncpus, sizeof(*per));
+	int err = 0;
+
+	memset(t, 0, sizeof(*t));
+	if (!per)
+		return -ENOMEM;
+	for (uint32_t r = 0; r < YS_BLIND_MAX; r++) {
+		if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.blind_totals), &r, per)) {
+			err = -errno;
+			goto cleanup;
+		}
+		for (int i = 0; i < c->ncpus; i++) {
+			t->route[r].calls += per[i].calls;
+			t->route[r].bytes += per[i].bytes;
+			t->route[r].calls_unsized += per[i].calls_unsized;
+		}
+		/* route 0 counts calls already counted under their route */
+		if (r) {
+			t->calls += t->route[r].calls;
+			t->bytes += t->route[r].bytes;
+		}
+	}
+cleanup:
+	free(per);
+	return err;
+}
+
+void ys_capture_blind_forget(struct ys_capture *c, uint32_t tgid, uint32_t mask)
+{
+	for (uint32_t r = 1; r < YS_BLIND_MAX; r++) {
+		struct ys_blind_key key = { .tgid = tgid, .route = r };
+
+		if (mask & 1u << r)
+			bpf_map_delete_elem(bpf_map__fd(c->skel->maps.blind_procs), &key);
+	}
+}
+
+int ys_capture_blind_each(struct ys_capture *c, ys_blind_fn fn, void *arg)
+{
+	int fd = bpf_map__fd(c->skel->maps.blind_procs), err;
+	struct ys_blind_key key, next;
+	struct ys_blind_count v;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		/* gone since: its process exited and was forgotten */
+		if (bpf_map_lookup_elem(fd, &key, &v))
+			continue;
+		err = fn(arg, &key, &v);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 static uint64_t count_keys(int fd, size_t key_size)

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "records.h"
+#include "routes.h"
 
 struct ys_capture_opts {
 	bool trace_all;
@@ -23,6 +24,11 @@ struct ys_capture_opts {
 	 * architecture; else (x86-64) read them from the saved registers at
 	 * exit, one hook per write */
 	bool stash_args;
+	/* --compat: a hook on every syscall's exit for compat (int $0x80)
+	 * syscalls, which the per-syscall tracepoints skip */
+	bool compat;
+	/* TLS plaintext through uprobes (user/tls.c) */
+	bool tls;
 };
 
 struct ys_capture;
@@ -54,6 +60,24 @@ int ys_capture_kstats(struct ys_capture *c, struct ys_kstats *sum);
 /* Program runs the kernel skipped (recursion protection): their writes
  * were never seen. */
 uint64_t ys_capture_missed_runs(struct ys_capture *c);
+
+/* Ring buffer limits every BPF object shares: the headroom data records
+ * leave to control records, and the fill that wakes the consumer. */
+uint64_t ys_capture_headroom(const struct ys_capture_opts *o);
+uint64_t ys_capture_wakeup_bytes(const struct ys_capture_opts *o);
+struct bpf_object;
+/* Before another BPF object (user/tls.c) is loaded: each of its maps named
+ * as one of ours becomes ours (bpf_map__reuse_fd), so the two share the
+ * ring buffer, the traced map, the counters. 0 or -errno. */
+int ys_capture_share_maps(struct ys_capture *c, struct bpf_object *obj);
+
+/* Calls and bytes per blind route, summed over CPUs (exact). */
+int ys_capture_route_totals(struct ys_capture *c, struct ys_route_totals *t);
+/* Every (process, route) counter the kernel holds now. */
+typedef int (*ys_blind_fn)(void *arg, const struct ys_blind_key *k, const struct ys_blind_count *v);
+int ys_capture_blind_each(struct ys_capture *c, ys_blind_fn fn, void *arg);
+/* Drops tgid's per-route counters (mask: 1 << route) once it has exited. */
+void ys_capture_blind_forget(struct ys_capture *c, uint32_t tgid, uint32_t mask);
 
 struct ys_map_counts {
 	uint64_t traced, args, streams, procs;

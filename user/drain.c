@@ -134,15 +134,27 @@ static int on_close(void *arg, const struct ys_rec_close *c)
 static int on_exit_rec(void *arg, const struct ys_rec_exit *x)
 {
 	struct ys_live *L = arg;
+	uint32_t routes = ys_routes_forget(&L->routes, x->tgid);
 	struct ys_map_counts mc;
 
 	ys_dbg("process %u exited", x->tgid);
+	/* its routes stay counted per route; its own counters go */
+	if (routes)
+		ys_capture_blind_forget(L->cap, x->tgid, routes);
 	/* -p: when every traced process is gone, so is our work */
 	if (L->cfg.npids && !L->cfg.command && !ys_capture_map_counts(L->cap, &mc) && !mc.traced) {
 		atomic_store(&L->drain.targets_gone, true);
 		wake_main(L);
 	}
 	return 0;
+}
+
+static int on_blind(void *arg, const struct ys_rec_blind *b)
+{
+	struct ys_live *L = arg;
+
+	ys_routes_on_blind(&L->routes, b);
+	return 0;	/* a failing output is noticed by the output thread */
 }
 
 static void *drain_main(void *arg)
@@ -178,7 +190,8 @@ static void *drain_main(void *arg)
 struct ys_record_ops ys_drain_ops(struct ys_live *L)
 {
 	return (struct ys_record_ops){ .on_write = on_write, .on_open = on_open,
-				       .on_close = on_close, .on_exit = on_exit_rec, .arg = L };
+				       .on_close = on_close, .on_exit = on_exit_rec,
+				       .on_blind = on_blind, .arg = L };
 }
 
 int ys_drain_start(struct ys_live *L)

@@ -10,46 +10,21 @@
 #include <unistd.h>
 
 #include "events.h"
+#include "filename.h"
 #include "targets.h"
 #include "util.h"
-
-/* The kernel's dev_t is MAJOR << 20 | MINOR. */
-static dev_t kdev(uint32_t d)
-{
-	return makedev(d >> 20, d & 0xfffff);
-}
 
 /* Pipes, sockets and ptys are named from their inode and device; other
  * files by the path the kernel walked when the stream started, or, if it
  * could not, from /proc while the fd there is still the same file. */
 static void set_path(struct ys_stream *s, const struct ys_rec_open *o)
 {
-	char buf[PATH_MAX + 32], link[64];
-	unsigned maj = o->rdev >> 20, min = o->rdev & 0xfffff;
-	struct stat st;
-	ssize_t n;
+	struct ys_file_ident f = { .mode = o->mode, .dev = o->dev, .rdev = o->rdev, .ino = o->ino,
+				   .path_flags = o->path_flags, .path = o->path,
+				   .tgid = o->tgid, .fd = o->fd };
+	char buf[PATH_MAX + 32];
 
-	if (S_ISFIFO(o->mode)) {
-		snprintf(buf, sizeof(buf), "pipe:[%llu]", (unsigned long long)o->ino);
-	} else if (S_ISSOCK(o->mode)) {
-		snprintf(buf, sizeof(buf), "socket:[%llu]", (unsigned long long)o->ino);
-	} else if (S_ISCHR(o->mode) && maj >= 136 && maj <= 143) {
-		snprintf(buf, sizeof(buf), "/dev/pts/%u", (maj - 136) * 256 + min);
-	} else if (o->path_flags & YS_PATH_OK) {
-		snprintf(buf, sizeof(buf), "%s%.*s", o->path_flags & YS_PATH_CUT ? "..." : "",
-			 (int)strnlen(o->path, YS_PATH_MAX), o->path);
-	} else {
-		snprintf(link, sizeof(link), "/proc/%u/fd/%d", o->tgid, o->fd);
-		n = readlink(link, buf, sizeof(buf) - 1);
-		if (n > 0 && !stat(link, &st) && st.st_ino == o->ino && st.st_dev == kdev(o->dev)) {
-			buf[n] = 0;
-		} else if (S_ISCHR(o->mode)) {
-			snprintf(buf, sizeof(buf), "chardev:%u:%u", maj, min);
-		} else {
-			snprintf(buf, sizeof(buf), "inode:%u:%u:%llu", major(kdev(o->dev)),
-				 minor(kdev(o->dev)), (unsigned long long)o->ino);
-		}
-	}
+	ys_file_name(buf, sizeof(buf), &f);
 	ys_stream_set_path(s, buf);
 }
 

@@ -23,6 +23,7 @@
 #include "report.h"
 #include "seccomp.h"
 #include "targets.h"
+#include "tls.h"
 #include "util.h"
 #include "workers.h"
 
@@ -192,6 +193,7 @@ static int open_output(struct ys_live *L)
 	ys_out_init(&L->out, L->outf, L->cfg.format);
 	L->out.show_strings = L->cfg.show_strings;
 	L->out.w = &L->writer;
+	ys_routes_bind(&L->routes, L->outf, L->cfg.format, &L->writer);
 	/* lossless: a slow reader holds the writers back too, never drops */
 	return ys_writer_start(&L->writer, L->outf, YS_WRITER_QUEUE, L->lossless);
 }
@@ -264,6 +266,8 @@ static void live_cleanup(struct ys_live *L)
 	ys_writer_stop(&L->writer);
 	if (L->wakefd >= 0)
 		close(L->wakefd);
+	ys_tls_close(L->tls);
+	ys_routes_fini(&L->routes);
 	ys_capture_close(L->cap);
 	ys_cgroup_destroy(&L->cg);
 	ys_rules_free(L->rules);
@@ -334,6 +338,7 @@ int ys_live_main(int argc, char **argv)
 	 * blocked: they reach the main loop through its signalfd only */
 	signal_mask(&mask);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
+	ys_routes_init(&L.routes);
 	err = ys_opts_parse(&L.cfg, YS_CMD_LIVE, argc, argv);
 	if (err > 0) {
 		err = 0;
@@ -373,6 +378,8 @@ int ys_live_main(int argc, char **argv)
 	}
 	ops = ys_drain_ops(&L);
 	err = ys_capture_open(&L.cfg.copts, &ops, &L.cap);
+	if (!err && L.cfg.copts.tls)
+		err = ys_tls_open(L.cap, &L.cfg.copts, &L.tls);
 	if (err)
 		goto cleanup;	/* it said why: privileges, kernel */
 	L.start_ns = ys_now_ns();

@@ -19,6 +19,7 @@
 #include "opts.h"
 #include "outfile.h"
 #include "output.h"
+#include "routes.h"
 #include "rules.h"
 #include "scan.h"
 #include "streams.h"
@@ -56,6 +57,7 @@ struct ys_live {
 	struct ys_rules *rules;		/* in force (once every shard has switched) */
 	struct ys_rules *rules_failed;	/* a reload that failed half-way: freed at the end */
 	struct ys_capture *cap;
+	struct ys_tls *tls;		/* NULL with --no-tls */
 	struct ys_control *ctl;
 	struct ys_outfile outfile;	/* -o: its path; the output thread holds the file */
 	FILE *outf;			/* the file opened at start */
@@ -69,6 +71,8 @@ struct ys_live {
 	/* a reload under way: the workers switch to rules_next one by one */
 	struct ys_rules *rules_next;
 	_Atomic unsigned reload_pending;
+	struct ys_routes routes;	/* blind routes used, per process */
+	struct ys_route_totals route_totals;	/* as the summary read them */
 	int epfd, sigfd, timerfd;
 	int wakefd;			/* threads tell the loop of errors and ends */
 	pid_t child;			/* -- COMMAND */

@@ -269,6 +269,11 @@ static const struct row table[] = {
 	  .want = "a power of two from 4K to 1G", .help = "BPF ring buffer size, a power of two (default 16M)" },
 	{ 0, "hooks", L, K_FUNC, .fn = set_hooks, .takes_value = true, .arg = "exit|enter-exit",
 	  .help = "write hooks: exit only (x86-64 default) or enter and exit" },
+	{ 0, "tls", L, K_FLAG, AT(tls_on),
+	  .help = "TLS plaintext through uprobes on libssl and GnuTLS (default: on with -- COMMAND)" },
+	{ 0, "no-tls", L, K_FLAG, AT(tls_off), .help = "no TLS uprobes" },
+	{ 0, "compat", L, K_FLAG, AT(copts.compat),
+	  .help = "declare compat syscalls (int $0x80): a hook on every syscall's exit" },
 	{ 0, "flush-bytes", L, K_SIZE, AT(eopts.flush_bytes), .max = YS_SCAN_PIECE_MAX, .arg = "SIZE",
 	  .want = "a size up to 4M", .help = "scan a stream when this much is pending (default 64K)" },
 	{ 0, "flush-ms", L, K_U64, AT(eopts.flush_ns), .max = 60000, .scale = 1000000, .arg = "MS",
@@ -531,6 +536,13 @@ static int check(struct ys_config *c)
 		if (c->command)
 			c->follow = true;
 		c->copts.follow_new = c->follow;
+		if (c->tls_on && c->tls_off) {
+			ys_err("give --tls or --no-tls, not both");
+			return -EINVAL;
+		}
+		/* uprobes slow every process that calls SSL_write, traced or
+		 * not (BENCHMARKS.md): on by default only for a command we run */
+		c->copts.tls = c->tls_on || (c->command && !c->tls_off);
 		return 0;
 	case YS_CMD_REPLAY:
 		if (!c->ninputs) {

@@ -72,6 +72,7 @@ struct ys_config {
 	bool quiet;			/* -q */
 	uint64_t top;			/* live: streams in the summary; stats: streams listed (0: all) */
 	enum ys_sort sort;		/* stats: order of the streams listed */
+	bool tls_on, tls_off;		/* --tls, --no-tls */
 
 	/* replay */
 	const char **inputs;		/* -i and the operands */

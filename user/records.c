@@ -55,6 +55,14 @@ int ys_record_decode(const void *data, size_t size, const struct ys_record_ops *
 		memcpy(&x, data, sizeof(x));
 		return ops->on_exit ? ops->on_exit(ops->arg, &x) : 0;
 	}
+	case YS_REC_BLIND: {
+		struct ys_rec_blind b;
+
+		if (size < sizeof(b))
+			goto malformed;
+		memcpy(&b, data, sizeof(b));
+		return ops->on_blind ? ops->on_blind(ops->arg, &b) : 0;
+	}
 	}
 malformed:
 	st->malformed++;

@@ -15,6 +15,7 @@ struct ys_record_ops {
 	int (*on_open)(void *arg, const struct ys_rec_open *o);
 	int (*on_close)(void *arg, const struct ys_rec_close *c);
 	int (*on_exit)(void *arg, const struct ys_rec_exit *x);
+	int (*on_blind)(void *arg, const struct ys_rec_blind *b);
 	void *arg;
 };
 

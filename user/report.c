@@ -245,6 +245,29 @@ static struct pick *pick_streams(struct ys_live *L, const struct totals *t,
 
 /* ---- statistics ---- */
 
+void ys_report_route_totals(struct ys_live *L, struct ys_route_totals *t)
+{
+	ys_capture_route_totals(L->cap, t);
+	ys_routes_add_found(&L->routes, t);
+}
+
+static int blind_proc_json(void *arg, const struct ys_blind_key *k, const struct ys_blind_count *v)
+{
+	struct ys_json *j = arg;
+	const char *route = ys_route_name(k->route);
+
+	if (!route)
+		return 0;
+	ys_json_obj_begin(j);
+	ys_json_ku64(j, "pid", k->tgid);
+	ys_json_kstr(j, "route", route);
+	ys_json_ku64(j, "calls", v->calls);
+	ys_json_ku64(j, "bytes", v->bytes);
+	ys_json_ku64(j, "calls_unsized", v->calls_unsized);
+	ys_json_obj_end(j);
+	return 0;
+}
+
 /* "totals": since start, every stream seen, open ones as they are now */
 static void totals_json(struct ys_live *L, struct ys_json *j, const struct totals *all,
 			const uint64_t *v, size_t n, const struct ys_totals *names)
@@ -269,6 +292,7 @@ static int stats_json(struct ys_live *L, const struct ys_stats_req *req, struct 
 	struct ys_loss_snap snap;
 	const struct ys_totals *names;
 	struct totals t, all;
+	struct ys_route_totals rt;
 	struct ys_json j;
 	struct pick *p;
 	uint64_t *v;
@@ -316,6 +340,13 @@ static int stats_json(struct ys_live *L, const struct ys_stats_req *req, struct 
 	ys_json_ku64(&j, "tombstones", t.tombstones);
 	ys_loss_snap(L, &snap);
 	ys_loss_json(&j, L, &snap);
+	ys_report_route_totals(L, &rt);
+	ys_routes_json(&j, &L->routes, &rt);
+	/* per process and route, live: the processes still running */
+	ys_json_key(&j, "blind_processes");
+	ys_json_arr_begin(&j);
+	ys_capture_blind_each(L->cap, blind_proc_json, &j);
+	ys_json_arr_end(&j);
 	ys_json_obj_end(&j);
 	free(v);
 	free(p);
@@ -331,6 +362,7 @@ static int stats_text(struct ys_live *L, const struct ys_stats_req *req, struct 
 	struct pick *p;
 	uint64_t *v;
 	size_t n = 0, nrules;
+	struct ys_route_totals rt;
 
 	lock_all(L);
 	totals(L, &t, false);
@@ -365,6 +397,8 @@ static int stats_text(struct ys_live *L, const struct ys_stats_req *req, struct 
 		      (unsigned long long)all.dropped, (unsigned long long)all.truncated,
 		      (unsigned long long)all.matches);
 	rules_text(b, "  ", v, nrules, names, L->rules->num_rules);
+	ys_report_route_totals(L, &rt);
+	ys_routes_text(b, &L->routes, &rt);
 	unlock_all(L);
 	free(v);
 	free(p);
@@ -423,9 +457,9 @@ static void incomplete_reasons(struct ys_live *L, const struct totals *t, const 
 		{ k->args_full, "writes missed" },
 		{ rs->malformed, "records malformed" },
 		{ t->tombs_lost, "tombstones lost (accounting of evicted streams)" },
+		{ L->route_totals.calls, "calls by blind routes (not scanned)" },
 	};
 
-	(void)L;
 	for (size_t i = 0; i < ARRAY_SIZE(r); i++)
 		if (r[i].n)
 			ys_buf_printf(why, "%s%llu %s", why->len ? ", " : "", (unsigned long long)r[i].n,
@@ -458,6 +492,7 @@ static void summary_json(struct ys_live *L, const struct totals *t, const struct
 	rules_json(&j, v, nrules, names, L->rules->num_rules);
 	ys_loss_json(&j, L, snap);
 	ys_json_ku64(&j, "records_malformed", rs->malformed);
+	ys_routes_json(&j, &L->routes, &L->route_totals);
 	ys_json_obj_end(&j);
 	ys_out_emit(&L->out);
 	free(v);
@@ -544,10 +579,13 @@ void ys_report_summary(struct ys_live *L)
 	ys_loss_snap(L, &snap);
 	/* the workers have ended: their shards hold still */
 	totals(L, &t, false);
+	ys_report_route_totals(L, &L->route_totals);
 	incomplete_reasons(L, &t, k, snap.missed_runs, rs, &why);
 	L->incomplete = why.len > 0;
 	if (!text)
 		summary_json(L, &t, &snap, rs, &why);
+	/* in every format: what went by routes nobody scanned */
+	ys_routes_warn(&L->routes, &L->route_totals);
 	/* -q and JSON: the totals only when bytes went unscanned */
 	if ((text && !ys_quiet) || ys_verbose)
 		summary_text(L, &t, &snap, true);

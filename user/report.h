@@ -27,5 +27,8 @@ void ys_report_periodic(struct ys_live *L, uint64_t now_ns);
 void ys_report_summary(struct ys_live *L);
 /* Match events so far, over every shard. */
 uint64_t ys_report_matches(struct ys_live *L);
+struct ys_route_totals;
+/* Blind routes: the kernel's counts and what was found at attach. */
+void ys_report_route_totals(struct ys_live *L, struct ys_route_totals *t);
 
 #endif

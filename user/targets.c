@@ -83,7 +83,8 @@ static int add_existing(struct ys_live *L)
 			if (stat(path, &st) || st.st_uid != co->uid)
 				continue;
 		}
-		ys_capture_trace_pid(L->cap, (uint32_t)pid, L->cfg.follow);
+		if (!ys_capture_trace_pid(L->cap, (uint32_t)pid, L->cfg.follow))
+			ys_routes_at_attach(&L->routes, (uint32_t)pid);
 	}
 	closedir(d);
 	return 0;
@@ -101,6 +102,7 @@ int ys_targets_add(struct ys_live *L)
 			ys_err("cannot trace process %u: %s", c->pids[i], strerror(-err));
 			return err;
 		}
+		ys_routes_at_attach(&L->routes, c->pids[i]);
 	}
 	/* a process that exited while we attached never sends its exit */
 	for (size_t i = 0; i < c->npids; i++) {

@@ -15,7 +15,8 @@ enum {
 	YS_EXIT_RUNTIME = 4,	/* failed while running: output gone (closed pipe,
 				 * full disk), out of memory, a scan error */
 	YS_EXIT_INCOMPLETE = 5,	/* --fail-on-match, no match, but not every byte
-				 * was scanned (see the summary's reasons) */
+				 * was scanned (see the summary's reasons: blind
+				 * routes among them) */
 	YS_EXIT_EXEC = 127,	/* -- COMMAND could not be executed */
 };
 

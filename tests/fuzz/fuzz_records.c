@@ -91,6 +91,18 @@ static int on_exit_rec(void *arg, const struct ys_rec_exit *x)
 	return p->ret;
 }
 
+static int on_blind(void *arg, const struct ys_rec_blind *b)
+{
+	struct probe *p = arg;
+
+	check(p->size >= sizeof(*b));
+	check(b->type == YS_REC_BLIND);
+	check(!memcmp(b, p->rec, sizeof(*b)));
+	touch(p, b, sizeof(*b));
+	p->calls++;
+	return p->ret;
+}
+
 /* What the record layouts in yarasnoop.h allow, worked out apart from the
  * decoder: the two must agree on every input. */
 static int well_formed(const uint8_t *rec, size_t size)
@@ -112,6 +124,8 @@ static int well_formed(const uint8_t *rec, size_t size)
 		return size >= sizeof(struct ys_rec_close);
 	case YS_REC_EXIT:
 		return size >= sizeof(struct ys_rec_exit);
+	case YS_REC_BLIND:
+		return size >= sizeof(struct ys_rec_blind);
 	}
 	return 0;
 }
@@ -123,7 +137,7 @@ static int decode_one(const uint8_t *src, size_t size, int ret, struct ys_record
 	struct probe p = { .size = size, .ret = ret };
 	struct ys_record_ops ops = {
 		.on_write = on_write, .on_open = on_open, .on_close = on_close,
-		.on_exit = on_exit_rec, .arg = &p,
+		.on_exit = on_exit_rec, .on_blind = on_blind, .arg = &p,
 	};
 	struct ys_record_ops none = { .arg = &p };
 	struct ys_record_stats before = *st;

@@ -12,7 +12,7 @@ import struct
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 # include/yarasnoop.h
-REC_WRITE, REC_OPEN, REC_CLOSE, REC_EXIT = 1, 2, 3, 4
+REC_WRITE, REC_OPEN, REC_CLOSE, REC_EXIT, REC_BLIND = 1, 2, 3, 4, 5
 ROUTE_WRITE, ROUTE_PWRITE64 = 1, 3
 W_POS, W_POS_UNCERTAIN = 1, 2
 CLOSE_UNSEEN = 4
@@ -41,6 +41,12 @@ def rec_exit(code=0, comm=b'bash', unseen=0):
     return struct.pack('<IIII16s', REC_EXIT, code, 42, unseen, comm)
 
 
+def rec_blind(route, path, nbytes=0, flags=1, fd=3, src_fd=-1, comm=b'bash', mode=0o100644):
+    p = path.ljust(2 * PATH_MAX, b'\0')
+    return struct.pack('<IIQqIIiiIIIIQII16sII', REC_BLIND, route, nbytes, -1, 42, 42, fd, src_fd,
+                       flags | 2, 1000, mode, 0x16, 1234, 0, PATH_OK, comm, len(path), 0) + p
+
+
 def sequence(*recs):
     return b''.join(struct.pack('<H', len(r)) + r for r in recs)
 
@@ -49,6 +55,7 @@ assert len(rec_write(0, 0, b'')) == 56
 assert len(rec_open(0, b'')) == 600
 assert len(rec_close(0, 0)) == 32
 assert len(rec_exit()) == 32
+assert len(rec_blind(3, b'')) == 608
 
 RECORDS = {
     'write': rec_write(7, 0, b'hello, world\n'),
@@ -62,9 +69,10 @@ RECORDS = {
     'write_pos': rec_write(8, 0, b'7EXAMPLE\n', pos=12, flags=W_POS, route=ROUTE_PWRITE64),
     'write_pos_uncertain': rec_write(8, 9, b'AKIAIOSFODNN', pos=0, flags=W_POS | W_POS_UNCERTAIN),
     'close_unseen': rec_close(8, 21, reason=CLOSE_UNSEEN, fd=-1),
+    'blind': rec_blind(3, b'/etc/shadow', 4096, src_fd=5),
     'header_only': struct.pack('<I', REC_WRITE),
     'sequence': sequence(rec_open(9, b'/tmp/log'), rec_write(9, 0, b'secret\n'),
-                         rec_write(9, 7, b'more'), rec_close(9, 11, 1), rec_exit(0),
+                         rec_write(9, 7, b'more'), rec_close(9, 11, 1), rec_blind(1, b'/tmp/x'), rec_exit(0),
                          b'\x05\0\0\0', b''),
 }
 
