@@ -220,11 +220,8 @@ static __always_inline int declare_fd_to_fd(__u32 route, long ret, int out_arg, 
 	regs = sys_regs(task);
 	/* argument positions differ per syscall */
 	bc.fd = (__s32)(out_arg == 1 ? ARG1(regs) : out_arg == 2 ? ARG2(regs) : ARG3(regs));
-	bc.src_fd = in_arg ? (__s32)(in_arg == 1 ? ARG1(regs) : ARG2(regs)) : -1;
+	bc.src_fd = (__s32)(in_arg == 1 ? ARG1(regs) : ARG2(regs));
 	bc.bytes = (__u64)ret;
-	/* a TLS library's ciphertext: its session's socket */
-	if (!in_arg)
-		tls_note_socket(fd_file(task, bc.fd), bc.fd);
 	declare(task, id, &bc);
 	return 0;
 }
@@ -251,44 +248,6 @@ SEC("tracepoint/syscalls/sys_exit_copy_file_range")
 int tp_exit_copy_file_range(struct trace_event_raw_sys_exit *ctx)
 {
 	return declare_fd_to_fd(YS_BLIND_COPY_FILE_RANGE, ctx->ret, 3, 1);
-}
-
-/* Declared until they are captured. */
-SEC("tracepoint/syscalls/sys_exit_sendto")
-int tp_exit_sendto_blind(struct trace_event_raw_sys_exit *ctx)
-{
-	return declare_fd_to_fd(YS_BLIND_SENDTO, ctx->ret, 1, 0);
-}
-
-SEC("tracepoint/syscalls/sys_exit_sendmsg")
-int tp_exit_sendmsg_blind(struct trace_event_raw_sys_exit *ctx)
-{
-	return declare_fd_to_fd(YS_BLIND_SENDMSG, ctx->ret, 1, 0);
-}
-
-SEC("tracepoint/syscalls/sys_exit_vmsplice")
-int tp_exit_vmsplice_blind(struct trace_event_raw_sys_exit *ctx)
-{
-	return declare_fd_to_fd(YS_BLIND_VMSPLICE, ctx->ret, 1, 0);
-}
-
-SEC("tracepoint/syscalls/sys_exit_sendmmsg")
-int tp_exit_sendmmsg_blind(struct trace_event_raw_sys_exit *ctx)
-{
-	struct blind_call bc = { .route = YS_BLIND_SENDMMSG, .src_fd = -1 };
-	struct task_struct *task;
-	struct pt_regs *regs;
-	__u64 id;
-
-	/* ret counts messages, not bytes */
-	if (ctx->ret <= 0 || !(id = traced_caller()))
-		return 0;
-	task = bpf_get_current_task_btf();
-	regs = sys_regs(task);
-	bc.fd = (__s32)ARG1(regs);
-	bc.arg = ctx->ret;
-	declare(task, id, &bc);
-	return 0;
 }
 
 /* ---- memory shared with a file or another process ---- */

@@ -151,7 +151,27 @@ static __always_inline __u32 write_route(long nr, __u32 *kind)
 		return YS_ROUTE_PWRITEV;
 	if (nr == nr_pwritev2)
 		return YS_ROUTE_PWRITEV2;
+	if (nr == nr_sendto) {
+		*kind = D_BUF;
+		return YS_ROUTE_SENDTO;
+	}
+	if (nr == nr_sendmsg)
+		return YS_ROUTE_SENDMSG;	/* its iovecs, once the msghdr is read */
+	if (nr == nr_vmsplice)
+		return YS_ROUTE_VMSPLICE;
 	return 0;
+}
+
+/* sendmsg: the iovecs its msghdr points at. */
+static __always_inline bool msg_iovecs(struct wreq *rq)
+{
+	struct user_msghdr mh;
+
+	if (bpf_probe_read_user(&mh, sizeof(mh), (void *)rq->ptr))
+		return false;
+	rq->ptr = (__u64)mh.msg_iov;
+	rq->count = mh.msg_iovlen;
+	return true;
 }
 
 /* The arguments of a write-family syscall numbered nr, from the registers
@@ -177,7 +197,59 @@ static __always_inline bool write_args_of(struct task_struct *task, long nr, str
 		rq->pos = PT_REGS_PARM4_SYSCALL(regs);
 	if (rq->route == YS_ROUTE_PWRITEV2)
 		rq->rwf = SYSCALL_PARM6(regs);
+	if (rq->route == YS_ROUTE_SENDMSG)
+		return msg_iovecs(rq);
 	return true;
+}
+
+/* sendmmsg: ret messages sent, each its msg_len bytes from its iovecs, a
+ * write of its own to the socket's stream. */
+#define MMSG_MAX 1024	/* UIO_MAXIOV: the most one call sends */
+
+struct mmsg_ctx {
+	struct task_struct *task;
+	__u64 vec;
+	__u32 n;
+	__s32 fd;
+};
+
+static long mmsg_one(__u32 i, void *data)
+{
+	struct mmsg_ctx *c = data;
+	struct mmsghdr m;
+	struct wreq rq = { .fd = c->fd, .route = YS_ROUTE_SENDMMSG, .kind = D_IOV, .pos = (__u64)-1 };
+
+	if (i >= c->n)
+		return 1;
+	if (bpf_probe_read_user(&m, sizeof(m), (void *)(c->vec + (__u64)i * sizeof(m)))) {
+		/* the vector went away (another thread unmapped it) before we
+		 * could read how much each message sent: these writes are
+		 * missed, and counted so (the summary's "writes missed") */
+		STAT_ADD(args_full, c->n - i);
+		return 1;
+	}
+	rq.ptr = (__u64)m.msg_hdr.msg_iov;
+	rq.count = m.msg_hdr.msg_iovlen;
+	if (m.msg_len)
+		capture_write(c->task, &rq, m.msg_len);
+	return 0;
+}
+
+static __always_inline int sendmmsg_exit(long ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	struct mmsg_ctx c = { .task = task };
+
+	if (ret <= 0 || !is_traced(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	c.fd = (__s32)PT_REGS_PARM1_SYSCALL(regs);
+	if (!fd_wanted(c.fd))
+		return 0;
+	c.vec = PT_REGS_PARM2_SYSCALL(regs);
+	c.n = ret < MMSG_MAX ? (__u32)ret : MMSG_MAX;
+	bpf_loop(MMSG_MAX, mmsg_one, &c, 0);
+	return 0;
 }
 
 /* --hooks enter-exit: the arguments stashed at the enter. */

@@ -27,6 +27,7 @@ const volatile bool stash_args = false;
  * them apart by ctx->id. -1: not on this architecture (arm64 has no dup2). */
 const volatile long nr_write = -1, nr_writev = -1, nr_pwrite64 = -1, nr_pwritev = -1,
 		    nr_pwritev2 = -1;
+const volatile long nr_sendto = -1, nr_sendmsg = -1, nr_vmsplice = -1;
 const volatile long nr_close = -1, nr_dup2 = -1, nr_dup3 = -1, nr_close_range = -1;
 
 __u64 stream_seq = 0;

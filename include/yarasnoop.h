@@ -40,6 +40,10 @@ enum ys_route {
 	YS_ROUTE_PWRITEV = 4,
 	YS_ROUTE_PWRITEV2 = 5,
 	/* 16 and up: the sockets, vmsplice and TLS routes */
+	YS_ROUTE_SENDTO = 16,	/* sendto, and send, which libc makes a sendto */
+	YS_ROUTE_SENDMSG = 17,	/* its msghdr's iovecs */
+	YS_ROUTE_SENDMMSG = 18,	/* each message's msg_len bytes, from its iovecs */
+	YS_ROUTE_VMSPLICE = 19,	/* user iovecs into a pipe */
 	YS_ROUTE_TLS = 20,	/* SSL_write & co: a TLS session's plaintext (bpf/tls.bpf.c) */
 };
 
@@ -195,10 +199,6 @@ enum ys_blind_route {
 	YS_BLIND_FILE_CLONE = 17,	/* FICLONE/FICLONERANGE: a file's blocks shared into another */
 	YS_BLIND_KEYRING = 18,		/* add_key/keyctl update: a payload kept by the kernel */
 	YS_BLIND_HOSTNAME = 19,		/* sethostname/setdomainname */
-	YS_BLIND_SENDTO = 20,		/* declared until captured */
-	YS_BLIND_SENDMSG = 21,
-	YS_BLIND_SENDMMSG = 22,
-	YS_BLIND_VMSPLICE = 23,
 	YS_BLIND_MAX = 32,
 };
 

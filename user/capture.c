@@ -134,7 +134,9 @@ static int on_record(void *ctx, void *data, size_t size)
 }
 
 /* The members of a family beyond the tracepoint in its program's SEC(). */
-static const char *const write_family[] = { "writev", "pwrite64", "pwritev", "pwritev2" };
+static const char *const write_family[] = {
+	"writev", "pwrite64", "pwritev", "pwritev2", "sendto", "sendmsg", "vmsplice",
+};
 static const char *const close_family[] = {
 #ifdef SYS_dup2
 	"dup2",
@@ -236,6 +238,9 @@ static int configure(struct yarasnoop_bpf *skel, const struct ys_capture_opts *o
 	ro->nr_pwrite64 = SYS_pwrite64;
 	ro->nr_pwritev = SYS_pwritev;
 	ro->nr_pwritev2 = SYS_pwritev2;
+	ro->nr_sendto = SYS_sendto;
+	ro->nr_sendmsg = SYS_sendmsg;
+	ro->nr_vmsplice = SYS_vmsplice;
 	ro->nr_close = SYS_close;
 #ifdef SYS_dup2
 	ro->nr_dup2 = SYS_dup2;

@@ -30,10 +30,6 @@ static const char *const names[YS_BLIND_MAX] = {
 	[YS_BLIND_FILE_CLONE] = "file_clone",
 	[YS_BLIND_KEYRING] = "keyring",
 	[YS_BLIND_HOSTNAME] = "hostname",
-	[YS_BLIND_SENDTO] = "sendto",
-	[YS_BLIND_SENDMSG] = "sendmsg",
-	[YS_BLIND_SENDMMSG] = "sendmmsg",
-	[YS_BLIND_VMSPLICE] = "vmsplice",
 };
 
 /* io_uring opcodes that move bytes out (bpf/blind.bpf.h, uring_writes) */
@@ -115,8 +111,6 @@ static const char *arg_key(const struct ys_rec_blind *x)
 	case YS_BLIND_SHM:
 	case YS_BLIND_MSGSND:
 		return "ipc_id";
-	case YS_BLIND_SENDMMSG:
-		return "messages";
 	case YS_BLIND_COMPAT:
 		return "syscall";
 	}

@@ -154,6 +154,20 @@ static int r_tcp(void)
 	return 0;
 }
 
+/* write() the first half, send() the rest: one socket, one stream */
+static int r_sockmix(void)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+		return fail("socketpair");
+	if (write(sv[0], mark, 10) != 10 || send(sv[0], mark + 10, mlen - 10, 0) != (ssize_t)(mlen - 10))
+		return fail("write, send");
+	close(sv[0]);
+	drain(sv[1]);
+	return 0;
+}
+
 static int r_vmsplice(void)
 {
 	struct iovec iov = { mark, mlen };
@@ -505,6 +519,7 @@ static const struct route {
 	{ "sendmsg", r_sendmsg },
 	{ "sendmmsg", r_sendmmsg },
 	{ "tcp", r_tcp },
+	{ "sockmix", r_sockmix },
 	{ "vmsplice", r_vmsplice },
 	{ "splice", r_splice },
 	{ "tee", r_tee },

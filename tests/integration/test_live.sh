@@ -64,10 +64,32 @@ jcheck "the totals equal the kernel's count of bytes written" "$TMP/flood" \
 	'SUMMARY["bytes_written"] == SUMMARY["kernel"]["bytes_written"] == 3000 * 65536 + 15 and SUMMARY["kernel"]["control_records_dropped"] == 0'
 jcheck "after the flood, detection goes on" "$TMP/flood" '[e["rule"] for e in M] == ["after_flood"]'
 
+# ready SOCK PID: polls until the instance PID answers on its control socket
+# (its programs are attached), or it is gone
+ready() {
+	local i
+	for ((i = 0; i < 300; i++)); do
+		kill -0 "$2" 2>/dev/null || return 1
+		"$YARASNOOP" stats --control "$1" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # -p PID: attach to a running process; exit when it has gone
-"$WRITER" sleepmark 1 >/dev/null &
+/usr/bin/python3 -c "
+import os, time
+while not os.path.exists('$TMP/go'):
+    time.sleep(0.05)
+os.write(1, b'YS_MARK after waiting\n')
+" >/dev/null &
 pid=$!
-expect_exit "-p PID" 0 timeout 20 "${YS[@]}" -p "$pid"
+timeout 60 "$YARASNOOP" --control "$TMP/p.sock" -r "$R" --format json -o "$EV" -p "$pid" 2>"$TMP/err" &
+ys=$!
+ready "$TMP/p.sock" "$ys"
+touch "$TMP/go"
+wait "$ys"; rc=$?
+expect_eq "-p PID (exit 0)" 0 "$rc"
 jcheck "-p: the process's write is caught" "$EV" "len(M) == 1 and M[0]['stream']['pid'] == $pid"
 wait "$pid"
 expect_exit "-p with no such process: exit 2" 2 "${YS[@]}" -p 999999999
@@ -75,12 +97,11 @@ check "... naming it" grep -q "no process with pid 999999999" "$TMP/err"
 
 # -C COMM: processes by name, started later
 ln -s "$WRITER" "$TMP/ys_comm_tst"
-timeout 20 "$YARASNOOP" --no-control -r "$R" --format json -C ys_comm_tst >"$TMP/comm.out" 2>"$TMP/comm.err" &
+timeout 60 "$YARASNOOP" --control "$TMP/c.sock" -r "$R" --format json -C ys_comm_tst >"$TMP/comm.out" 2>"$TMP/comm.err" &
 ys=$!
-sleep 1
+ready "$TMP/c.sock" "$ys"
 "$TMP/ys_comm_tst" writev >/dev/null
 /usr/bin/python3 "$WRITER" sleepmark 0 >/dev/null   # another name: not traced
-sleep 0.3
 kill -INT "$ys"; wait "$ys"
 jcheck "-C: the named process is traced, others are not" "$TMP/comm.out" \
 	'[e["rule"] for e in M] == ["writev_mark"] and M[0]["stream"]["comm"] == "ys_comm_tst"'
@@ -88,11 +109,10 @@ jcheck "SIGINT ends open streams with reason shutdown, or they had closed" "$TMP
 	'SUMMARY is not None and all(e["reason"] in ("close", "exit", "shutdown") for e in ENDS)'
 
 # -a: everything but ourselves
-timeout 20 "$YARASNOOP" --no-control -r "$R" --format json -a >"$TMP/all.out" 2>"$TMP/all.err" &
+timeout 60 "$YARASNOOP" --control "$TMP/a.sock" -r "$R" --format json -a >"$TMP/all.out" 2>"$TMP/all.err" &
 ys=$!
-sleep 1
+ready "$TMP/a.sock" "$ys"
 "$WRITER" writev >/dev/null
-sleep 0.3
 kill -TERM "$ys"; wait "$ys"
 jcheck "-a: any process is traced" "$TMP/all.out" '"writev_mark" in [e["rule"] for e in M]'
 jcheck "-a: but never yarasnoop itself" "$TMP/all.out" "all(e['pid'] != $ys for e in ENDS)"

@@ -38,11 +38,12 @@ route() {
 }
 
 route write match
-route sendto sendto
-route sendmsg sendmsg
-route sendmmsg sendmmsg
-route tcp sendto
-route vmsplice vmsplice
+route sendto match
+route sendmsg match
+route sendmmsg match
+route tcp match
+route sockmix match
+route vmsplice match
 route splice splice
 route tee tee
 route sendfile sendfile
@@ -66,6 +67,26 @@ route ia32 ia32
 route ia32 compat --compat
 route int80 compat --compat
 
+# curl -d to a plain HTTP listener on loopback (curl sends with send())
+/usr/bin/python3 - "$TMP/port" <<'PY' >/dev/null 2>&1 &
+import http.server, os, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(200); self.end_headers(); self.wfile.write(b"ok\n")
+    def log_message(self, *a): pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+open(sys.argv[1] + ".tmp", "w").write(str(s.server_address[1]))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+s.serve_forever()
+PY
+srv=$!
+for ((i = 0; i < 300; i++)); do [[ -e $TMP/port ]] && break; sleep 0.1; done
+expect_exit "curl -d to a local HTTP listener: runs" 0 "${YS[@]}" -- curl -s -o /dev/null -d key=YS_ROUTE_MARK_curl_END "http://127.0.0.1:$(cat "$TMP/port")/"
+kill "$srv"; wait "$srv" 2>/dev/null
+jcheck "curl -d: the posted secret is found in curl's socket stream" "$EV" \
+	"any(e['rule'] == 'route_mark' and e['stream']['comm'] == 'curl' and e['stream']['path'].startswith('socket:[') for e in M)"
+
 # nothing missing: every route the program knows is in the list above
 known=$("$ROUTES" list | sort | tr '\n' ' ')
 tested=$(sed -n 's/^route \([a-z0-9_]*\) .*/\1/p' "$0" | sort -u | grep -v '^ia32$' | tr '\n' ' ')
@@ -79,12 +100,20 @@ route io_uring io_uring
 jcheck "io_uring: the WRITE's bytes come from its completion" "$EV" \
 	"[e['op'] for e in EVENTS if e['type'] == 'blind'] == ['WRITE'] and SUMMARY['blind']['io_uring']['bytes'] == len('YS_ROUTE_MARK_io_uring_END') and SUMMARY['blind']['io_uring']['calls_unsized'] == 0"
 
+# sockets: one stream per socket, whatever route wrote to it; bytes exact
+route sockmix match
+jcheck "write() and send() on one socket are one stream: a marker split across them is found" "$EV" \
+	"len({e['stream']['uuid'] for e in M}) == 1 and M[0]['stream']['path'].startswith('socket:[') and any(e['path'] == M[0]['stream']['path'] and e['bytes_written'] == len('YS_ROUTE_MARK_sockmix_END') for e in ENDS)"
+route sendmmsg match
+jcheck "sendmmsg: each message's bytes, in order, in the socket's stream" "$EV" \
+	"any(e['path'].startswith('socket:[') and e['bytes_written'] == len('YS_ROUTE_MARK_sendmmsg_END') and e['bytes_scanned'] == e['bytes_written'] for e in ENDS)"
+
 # the captured routes' invariant holds beside blind bytes, counted apart
-route sendto sendto
+"${YS[@]}" -- sh -c "$ROUTES sendto; $ROUTES sendfile $SRC" >"$TMP/out" 2>"$TMP/err"
 jcheck "captured: written == scanned + dropped + truncated; blind bytes apart" "$EV" \
-	'SUMMARY["bytes_written"] == SUMMARY["bytes_scanned"] + SUMMARY["bytes_dropped"] + SUMMARY["bytes_truncated"] and SUMMARY["bytes_written"] == SUMMARY["kernel"]["bytes_written"] and SUMMARY["blind_bytes"] == len("YS_ROUTE_MARK_sendto_END")'
-expect_grep "JSON mode warns on stderr too" 'warning: process [0-9]+ "routes" moved bytes by sendto' "$TMP/err"
-expect_grep "... and the summary's warning names the route" 'warning: not scanned: 1 calls by sendto \(24 bytes\)' "$TMP/err"
+	'SUMMARY["bytes_written"] == SUMMARY["bytes_scanned"] + SUMMARY["bytes_dropped"] + SUMMARY["bytes_truncated"] and SUMMARY["bytes_written"] == SUMMARY["kernel"]["bytes_written"] and SUMMARY["blind_bytes"] == 28 and any(e["rule"] == "route_mark" for e in M)'
+expect_grep "JSON mode warns on stderr too" 'warning: process [0-9]+ "routes" moved bytes by sendfile' "$TMP/err"
+expect_grep "... and the summary's warning names the route" 'warning: not scanned: 1 calls by sendfile \(28 bytes\)' "$TMP/err"
 
 # text mode: the event, and the warning on stderr
 "$YARASNOOP" --no-control -r "$R" -o "$EV" -- "$ROUTES" splice "$SRC" >"$TMP/out" 2>"$TMP/err"
@@ -93,18 +122,19 @@ expect_grep "text: a blind line with route, fd, source and bytes" \
 expect_grep "text: warned on stderr" 'moved bytes by splice' "$TMP/err"
 
 # once per process and route; every call counted
-"${YS[@]}" -- sh -c "$ROUTES sendto; $ROUTES sendto" >"$TMP/out" 2>"$TMP/err"
+"${YS[@]}" -- sh -c "$ROUTES sendfile $SRC; $ROUTES sendfile $SRC" >"$TMP/out" 2>"$TMP/err"
 jcheck "two processes, one route: two events, two processes counted" "$EV" \
-	"len([e for e in EVENTS if e['type'] == 'blind']) == 2 and SUMMARY['blind']['sendto']['processes'] == 2"
+	"len([e for e in EVENTS if e['type'] == 'blind']) == 2 and SUMMARY['blind']['sendfile']['processes'] == 2"
 "${YS[@]}" -- /usr/bin/python3 -c "
-import socket
+import os, socket
 a, b = socket.socketpair()
+f = os.open('$SRC', os.O_RDONLY)
 for i in range(50):
-    a.send(b'x' * 10)
+    os.sendfile(a.fileno(), f, 0, 10)
     b.recv(100)
 " >"$TMP/out" 2>"$TMP/err"
-jcheck "one process, 50 sends: one event, 50 calls, 500 bytes" "$EV" \
-	"len([e for e in EVENTS if e['type'] == 'blind']) == 1 and SUMMARY['blind']['sendto']['calls'] == 50 and SUMMARY['blind']['sendto']['bytes'] == 500"
+jcheck "one process, 50 sendfiles: one event, 50 calls, 500 bytes" "$EV" \
+	"len([e for e in EVENTS if e['type'] == 'blind']) == 1 and SUMMARY['blind']['sendfile']['calls'] == 50 and SUMMARY['blind']['sendfile']['bytes'] == 500"
 
 # the gate: bytes by a blind route make a --fail-on-match run incomplete
 expect_exit "--fail-on-match, no match, a blind route: 5 (incomplete)" 5 \
@@ -118,9 +148,9 @@ expect_exit "--fail-on-match, no match, no blind route: the command's status" 3 
 ln -s "$ROUTES" "$TMP/x\"}
 {\"type"
 "${YS[@]}" -- "$TMP/x\"}
-{\"type" sendto >"$TMP/out" 2>"$TMP/err"
+{\"type" sendfile "$SRC" >"$TMP/out" 2>"$TMP/err"
 jcheck "a forged comm cannot forge an event from a blind record" "$EV" \
-	'[e["comm"] for e in EVENTS if e["type"] == "blind"] == ["x" + chr(92) + chr(34) + "}" + chr(92) + "n{" + chr(92) + chr(34) + "type"] and all(e["type"] in ("blind", "stream_end", "summary") for e in EVENTS)'
+	'[e["comm"] for e in EVENTS if e["type"] == "blind"] == ["x" + chr(92) + chr(34) + "}" + chr(92) + "n{" + chr(92) + chr(34) + "type"] and all(e["type"] in ("blind", "stream_end", "summary", "loss") for e in EVENTS)'
 check "... nor a line on stderr" bash -c "! grep -q '^{' '$TMP/err'"
 
 # untraced processes are not declared: one runs while a traced one waits
@@ -128,7 +158,7 @@ check "... nor a line on stderr" bash -c "! grep -q '^{' '$TMP/err'"
 	>"$TMP/out" 2>"$TMP/err" &
 ysp=$!
 for ((i = 0; i < 300; i++)); do [[ -e $TMP/ready ]] && break; sleep 0.1; done
-"$ROUTES" sendto >/dev/null
+"$ROUTES" sendfile "$SRC" >/dev/null
 touch "$TMP/done"
 wait "$ysp"
 jcheck "a process that is not traced is never declared" "$EV" \
@@ -138,21 +168,22 @@ jcheck "a process that is not traced is never declared" "$EV" \
 "$YARASNOOP" --control "$TMP/c.sock" -r "$R" -o /dev/null -- /usr/bin/python3 -c "
 import os, socket, time
 a, b = socket.socketpair()
+f = os.open('$SRC', os.O_RDONLY)
 for i in range(10):
-    a.send(b'y' * 7)
+    os.sendfile(a.fileno(), f, 0, 7)
 while not os.path.exists('$TMP/release'):
     time.sleep(0.05)
 " 2>/dev/null &
 ysp=$!
 for ((i = 0; i < 300; i++)); do
 	"$YARASNOOP" stats --control "$TMP/c.sock" --format json >"$TMP/st" 2>/dev/null &&
-		/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if any(p["route"] == "sendto" and p["calls"] == 10 for p in d["blind_processes"]) else 1)' "$TMP/st" 2>/dev/null && break
+		/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if any(p["route"] == "sendfile" and p["calls"] == 10 for p in d["blind_processes"]) else 1)' "$TMP/st" 2>/dev/null && break
 	sleep 0.1
 done
 touch "$TMP/release"
 wait "$ysp"
 jcheck "stats: a running process's blind calls and bytes, per route" "$TMP/st" \
-	"[(p['route'], p['calls'], p['bytes']) for p in EVENTS[0]['blind_processes']] == [('sendto', 10, 70)] and EVENTS[0]['blind']['sendto']['calls'] == 10"
+	"[(p['route'], p['calls'], p['bytes']) for p in EVENTS[0]['blind_processes']] == [('sendfile', 10, 70)] and EVENTS[0]['blind']['sendfile']['calls'] == 10"
 
 # -p on processes that took a route before yarasnoop attached: a 32-bit
 # image, a writable shared mapping of a file, a SysV segment, from /proc
