@@ -24,7 +24,8 @@
 #define TRACEFS_MAGIC 0x74726163
 
 /* Tracepoints beyond a program's own SEC(): one program serves a family. */
-#define YS_EXTRA_LINKS 16
+/* the write family's exits and enters (7 each) and the close family's (3) */
+#define YS_EXTRA_LINKS 32
 
 struct ys_capture {
 	struct yarasnoop_bpf *skel;
