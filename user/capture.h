@@ -27,8 +27,9 @@ struct ys_capture_opts {
 	/* --compat: a hook on every syscall's exit for compat (int $0x80)
 	 * syscalls, which the per-syscall tracepoints skip */
 	bool compat;
-	/* TLS plaintext through uprobes (user/tls.c) */
-	bool tls;
+	/* TLS plaintext through uprobes (user/tls.c); required: --tls was
+	 * given, so not being able to attach them is an error, not a warning */
+	bool tls, tls_required;
 };
 
 struct ys_capture;

@@ -378,8 +378,14 @@ int ys_live_main(int argc, char **argv)
 	}
 	ops = ys_drain_ops(&L);
 	err = ys_capture_open(&L.cfg.copts, &ops, &L.cap);
-	if (!err && L.cfg.copts.tls)
+	if (!err && L.cfg.copts.tls) {
 		err = ys_tls_open(L.cap, &L.cfg.copts, &L.tls);
+		/* on by default, not asked for: say what is not seen, go on */
+		if (err && !L.cfg.copts.tls_required) {
+			ys_err("warning: TLS plaintext is not seen (the uprobes could not be attached); --no-tls silences this");
+			err = 0;
+		}
+	}
 	if (err)
 		goto cleanup;	/* it said why: privileges, kernel */
 	L.start_ns = ys_now_ns();

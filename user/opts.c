@@ -543,6 +543,7 @@ static int check(struct ys_config *c)
 		/* uprobes slow every process that calls SSL_write, traced or
 		 * not (BENCHMARKS.md): on by default only for a command we run */
 		c->copts.tls = c->tls_on || (c->command && !c->tls_off);
+		c->copts.tls_required = c->tls_on;
 		return 0;
 	case YS_CMD_REPLAY:
 		if (!c->ninputs) {
