@@ -15,6 +15,8 @@ struct ys_record_ops {
 	int (*on_open)(void *arg, const struct ys_rec_open *o);
 	int (*on_close)(void *arg, const struct ys_rec_close *c);
 	int (*on_exit)(void *arg, const struct ys_rec_exit *x);
+	int (*on_proc)(void *arg, const struct ys_rec_proc *p);
+	int (*on_bpf)(void *arg, const struct ys_rec_bpf *b);
 	void *arg;
 };
 
