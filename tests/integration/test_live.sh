@@ -64,10 +64,28 @@ jcheck "the totals equal the kernel's count of bytes written" "$TMP/flood" \
 	'SUMMARY["bytes_written"] == SUMMARY["kernel"]["bytes_written"] == 3000 * 65536 + 15 and SUMMARY["kernel"]["control_records_dropped"] == 0'
 jcheck "after the flood, detection goes on" "$TMP/flood" '[e["rule"] for e in M] == ["after_flood"]'
 
-# -p PID: attach to a running process; exit when it has gone
-"$WRITER" sleepmark 1 >/dev/null &
+# attached FILE: waits (bounded) until the yarasnoop whose -v stderr is in
+# FILE has its programs attached and its targets in
+attached() {
+	local i
+	for ((i = 0; i < 300; i++)); do
+		grep -qs "dropped every capability" "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# -p PID: attach to a running process; exit when it has gone. The process
+# waits on a fifo, not a clock, until yarasnoop is attached.
+mkfifo "$TMP/pgo"
+sh -c 'read x <"$1"; exec "$2" sleepmark 0' sh "$TMP/pgo" "$WRITER" >/dev/null &
 pid=$!
-expect_exit "-p PID" 0 timeout 20 "${YS[@]}" -p "$pid"
+timeout 20 "${YS[@]}" -v -p "$pid" 2>"$TMP/p.err" &
+ys=$!
+attached "$TMP/p.err"
+timeout 30 sh -c 'echo go >"$1"' sh "$TMP/pgo"
+wait "$ys"
+expect_eq "-p PID: exits 0 when the process has gone" 0 $?
 jcheck "-p: the process's write is caught" "$EV" "len(M) == 1 and M[0]['stream']['pid'] == $pid"
 wait "$pid"
 expect_exit "-p with no such process: exit 2" 2 "${YS[@]}" -p 999999999
@@ -75,12 +93,11 @@ check "... naming it" grep -q "no process with pid 999999999" "$TMP/err"
 
 # -C COMM: processes by name, started later
 ln -s "$WRITER" "$TMP/ys_comm_tst"
-timeout 20 "$YARASNOOP" --no-control -r "$R" --format json -C ys_comm_tst >"$TMP/comm.out" 2>"$TMP/comm.err" &
+timeout 20 "$YARASNOOP" --no-control -v -r "$R" --format json -C ys_comm_tst >"$TMP/comm.out" 2>"$TMP/comm.err" &
 ys=$!
-sleep 1
+attached "$TMP/comm.err"
 "$TMP/ys_comm_tst" writev >/dev/null
 /usr/bin/python3 "$WRITER" sleepmark 0 >/dev/null   # another name: not traced
-sleep 0.3
 kill -INT "$ys"; wait "$ys"
 jcheck "-C: the named process is traced, others are not" "$TMP/comm.out" \
 	'[e["rule"] for e in M] == ["writev_mark"] and M[0]["stream"]["comm"] == "ys_comm_tst"'
