@@ -45,7 +45,7 @@ LDFLAGS += $(SANFLAGS)
 LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lpthread
 
 # user-space modules shared by the tool and its unit tests
-CORE    := mem util buf json queue writer rules streams scan output stats records idmap filename routes
+CORE    := mem util buf json queue writer rules streams scan output stats records idmap filename routes procs
 CORE_OBJ := $(patsubst %,$(OUTPUT)/%.o,$(CORE))
 APP_OBJ := $(patsubst %,$(OUTPUT)/%.o,opts outfile replay capture tls cgroup targets drain workers events totals reload report loss live control privs seccomp main)
 SKEL    := $(OUTPUT)/yarasnoop.skel.h
@@ -132,7 +132,7 @@ unit: $(UNIT_BIN)
 test: $(OUTPUT)/yarasnoop $(UNIT_BIN) $(HELPER_BIN)
 	$(Q)OUTPUT=$(OUTPUT) tests/run.sh
 
-bench: $(OUTPUT)/yarasnoop $(BENCH_BIN)
+bench: $(OUTPUT)/yarasnoop $(BENCH_BIN) $(OUTPUT)/helpers/recdump
 	$(Q)OUTPUT=$(OUTPUT) scripts/bench.sh
 
 # libFuzzer harnesses (tests/fuzz/fuzz_*.c) over the core modules, built

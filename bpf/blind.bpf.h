@@ -55,7 +55,8 @@ struct blind_call {
 
 #define ANON_INODE_FS_MAGIC 0x09041934
 
-static __always_inline void blind_file_info(struct ys_rec_blind *r, struct file *file)
+static __always_inline void blind_file_info(struct ys_rec_blind *r, struct file *file,
+					    struct task_struct *task)
 {
 	struct inode *inode;
 
@@ -68,7 +69,7 @@ static __always_inline void blind_file_info(struct ys_rec_blind *r, struct file 
 	r->rdev = BPF_CORE_READ(inode, i_rdev);
 	r->flags |= YS_BLIND_F_PATH;
 	if (!S_ISFIFO(r->mode) && !S_ISSOCK(r->mode))
-		r->path_flags = file_path(file, r->path, &r->path_len);
+		r->path_flags = file_path(file, task, r->path, &r->path_len);
 }
 
 static __always_inline void blind_emit(struct task_struct *task, __u32 tgid, __u32 tid,
@@ -110,7 +111,7 @@ static __always_inline void blind_emit(struct task_struct *task, __u32 tgid, __u
 			file = fd_file(task, bc->src_fd);
 		if (!file && bc->fd >= 0)
 			file = fd_file(task, bc->fd);
-		blind_file_info(r, file);
+		blind_file_info(r, file, task);
 	}
 	bpf_ringbuf_submit(r, wake_flag(sizeof(*r)));
 }
@@ -203,7 +204,7 @@ static __always_inline __u64 traced_caller(void)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 
-	return is_traced(id >> 32) ? id : 0;
+	return current_traced(id >> 32) ? id : 0;
 }
 
 /* Routes where the bytes come from another fd: exit with ret bytes moved. */

@@ -102,8 +102,11 @@ static __noinline int capture_write(struct task_struct *task, const struct wreq 
 	if (!v) {
 		/* the stream map is full, or another thread closed the fd */
 		ks->bytes_unattributed += ret;
+		if (file)
+			ks->bytes_map_full += ret;
 		return 0;
 	}
+	cred_check(task, tgid, v);
 	hdr.type = YS_REC_WRITE;
 	hdr.len = 0;
 	hdr.stream_id = v->id;
@@ -241,7 +244,7 @@ static __always_inline int sendmmsg_exit(long ret)
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	struct mmsg_ctx c = { .task = task };
 
-	if (ret <= 0 || !is_traced(bpf_get_current_pid_tgid() >> 32))
+	if (ret <= 0 || !is_traced(task, bpf_get_current_pid_tgid() >> 32))
 		return 0;
 	c.fd = (__s32)PT_REGS_PARM1_SYSCALL(regs);
 	if (!fd_wanted(c.fd))
@@ -259,7 +262,7 @@ static __always_inline int write_enter(long nr)
 	struct write_args *wa;
 	struct wreq rq;
 
-	if (!is_traced(bpf_get_current_pid_tgid() >> 32) || !write_args_of(task, nr, &rq))
+	if (!is_traced(task, bpf_get_current_pid_tgid() >> 32) || !write_args_of(task, nr, &rq))
 		return 0;
 	wa = bpf_task_storage_get(&args, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!wa) {
@@ -288,7 +291,7 @@ static __always_inline int write_exit(long nr, long ret)
 		rq = wa->rq;
 		return capture_write(task, &rq, ret);
 	}
-	if (ret <= 0 || !is_traced(bpf_get_current_pid_tgid() >> 32) ||
+	if (ret <= 0 || !is_traced(task, bpf_get_current_pid_tgid() >> 32) ||
 	    !write_args_of(task, nr, &rq))
 		return 0;
 	return capture_write(task, &rq, ret);

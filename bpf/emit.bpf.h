@@ -48,14 +48,18 @@ static __always_inline void emit_close(__u64 id, __u64 bytes, __u32 tgid, __s32 
 	bpf_ringbuf_submit(c, wake_flag(sizeof(*c)));
 }
 
-static __always_inline void emit_open(__u64 id, struct task_struct *task, struct file *file,
-				      __u32 tgid, __u32 tid, __s32 fd)
+/* A stream's open record: who (task, a struct task_struct *, and
+ * pid_tgid as bpf_get_current_pid_tgid() gives it) and what (file, a
+ * struct file *). A global function (at most five arguments), as emit_proc. */
+__noinline int emit_open(__u64 id, __u64 task_addr, __u64 file_addr, __u64 pid_tgid, __s32 fd)
 {
+	struct task_struct *task = (struct task_struct *)task_addr;
+	struct file *file = (struct file *)file_addr;
 	struct ys_rec_open *o = ctrl_reserve(sizeof(*o));
 	struct inode *inode;
 
 	if (!o)
-		return;
+		return 0;
 	inode = BPF_CORE_READ(file, f_inode);
 	o->type = YS_REC_OPEN;
 	o->stream_id = id;
@@ -64,8 +68,8 @@ static __always_inline void emit_open(__u64 id, struct task_struct *task, struct
 	o->key = (__u64)file;
 	o->dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	o->rdev = BPF_CORE_READ(inode, i_rdev);
-	o->tgid = tgid;
-	o->tid = tid;
+	o->tgid = pid_tgid >> 32;
+	o->tid = (__u32)pid_tgid;
 	o->fd = fd;
 	o->uid = BPF_CORE_READ(task, cred, uid.val);
 	o->f_flags = BPF_CORE_READ(file, f_flags);
@@ -75,8 +79,9 @@ static __always_inline void emit_open(__u64 id, struct task_struct *task, struct
 	o->pad = 0;
 	o->path[0] = 0;
 	if (!S_ISFIFO(o->mode) && !S_ISSOCK(o->mode))
-		o->path_flags = file_path(file, o->path, &o->path_len);
+		o->path_flags = file_path(file, task, o->path, &o->path_len);
 	bpf_ringbuf_submit(o, wake_flag(sizeof(*o)));
+	return 0;
 }
 
 /* A piece of a write as one record: header and data, reserved at a constant

@@ -7,28 +7,48 @@
 #ifndef YS_STREAMS_BPF_H
 #define YS_STREAMS_BPF_H
 
-/* Counts a process's streams, so that exit knows whether all were found
- * through its fd table. */
-bool procs_lost = false;
-
-static __always_inline void proc_add(__u32 tgid, int n)
+/* The process's entry in procs, made the first time it matters (its
+ * first stream, a bpf() call), when its proc record goes out: user space
+ * learns who a process is before any record of it. NULL if procs is full
+ * (the record goes out all the same). */
+static __always_inline struct ys_proc *proc_known(struct task_struct *task, __u32 tgid)
 {
 	struct ys_proc *p = bpf_map_lookup_elem(&procs, &tgid), np = {};
+	struct globals *g;
 
+	if (p)
+		return p;
+	proc_creds_set(&np, task->real_cred);
+	bpf_map_update_elem(&procs, &tgid, &np, BPF_NOEXIST);
+	p = bpf_map_lookup_elem(&procs, &tgid);
 	if (!p) {
-		if (n < 0)
-			return;
-		bpf_map_update_elem(&procs, &tgid, &np, BPF_NOEXIST);
-		p = bpf_map_lookup_elem(&procs, &tgid);
-		if (!p) {
-			/* from now on exits walk every traced process's
-			 * fds: they end the streams those reach */
-			procs_lost = true;
-			STAT_ADD(procs_full, 1);
-			return;
-		}
+		/* from now on exits walk every traced process's fds: they
+		 * end the streams those reach */
+		g = glob();
+		if (g)
+			g->procs_lost = 1;
+		STAT_ADD(procs_full, 1);
 	}
-	__sync_fetch_and_add(&p->nstreams, n);
+	emit_proc(as_number(task), tgid, YS_PROC_FIRST, 0);
+	return p;
+}
+
+/* Counts a process's streams, so that exit knows whether all were found
+ * through its fd table. */
+static __always_inline void proc_started(struct task_struct *task, __u32 tgid)
+{
+	struct ys_proc *p = proc_known(task, tgid);
+
+	if (p)
+		__sync_fetch_and_add(&p->nstreams, 1);
+}
+
+static __always_inline void proc_stream_ended(__u32 tgid)
+{
+	struct ys_proc *p = bpf_map_lookup_elem(&procs, &tgid);
+
+	if (p)
+		__sync_fetch_and_add(&p->nstreams, -1);
 }
 
 /* A new mark for a sweep of the process's streams, never 0; 0 when the
@@ -53,7 +73,7 @@ static __always_inline void stream_end(struct ys_skey *key, struct ys_sval *v, _
 	/* whoever deletes it says so, once */
 	if (bpf_map_delete_elem(&streams, key))
 		return;
-	proc_add(key->tgid, -1);
+	proc_stream_ended(key->tgid);
 	emit_close(id, bytes, key->tgid, fd, reason);
 }
 
@@ -67,21 +87,29 @@ static __always_inline struct ys_sval *stream_get(struct task_struct *task, __u3
 	struct ys_skey key = { .tgid = tgid, .file = (__u64)file };
 	struct inode *inode = BPF_CORE_READ(file, f_inode);
 	struct ys_sval *v = bpf_map_lookup_elem(&streams, &key), nv = {};
+	struct globals *g;
 
 	if (v && v->inode == (__u64)inode)
 		return v;
 	if (v)
 		stream_end(&key, v, -1, YS_CLOSE_REUSE);
-	nv.id = __sync_fetch_and_add(&stream_seq, 1) + 1;
+	g = glob();
+	if (!g)
+		return NULL;
+	nv.id = __sync_fetch_and_add(&g->stream_seq, 1) + 1;
 	nv.inode = (__u64)inode;
+	nv.cred = (__u64)task->real_cred;
 	nv.flags = S_ISREG(BPF_CORE_READ(inode, i_mode)) ? YS_SV_REG : 0;
 	if (bpf_map_update_elem(&streams, &key, &nv, BPF_NOEXIST)) {
 		/* another thread got there first, or the map is full */
 		v = bpf_map_lookup_elem(&streams, &key);
-		return v && v->inode == (__u64)inode ? v : NULL;
+		if (v && v->inode == (__u64)inode)
+			return v;
+		STAT_ADD(streams_full, 1);
+		return NULL;
 	}
-	proc_add(tgid, 1);
-	emit_open(nv.id, task, file, tgid, tid, fd);
+	proc_started(task, tgid);
+	emit_open(nv.id, as_number(task), as_number(file), (__u64)tgid << 32 | tid, fd);
 	return bpf_map_lookup_elem(&streams, &key);
 }
 

@@ -84,7 +84,7 @@ static __always_inline int call_enter(__u64 session, __u64 buf, __u64 num, __u64
 	struct tls_call c = { .session = session, .buf = buf, .num = num, .written = written,
 			      .fd = -1, .lib = lib };
 
-	if (!is_traced(id >> 32))
+	if (!current_traced(id >> 32))
 		return 0;
 	if (!bpf_map_update_elem(&tls_calls, &id, &c, BPF_NOEXIST))
 		inflight_add(1);
@@ -278,7 +278,7 @@ int BPF_KPROBE(tls_free, void *session)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 
-	if (is_traced(tgid))
+	if (current_traced(tgid))
 		end_stream(tgid, (__u64)session, YS_CLOSE_CLOSE);
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include "fdtable.bpf.h"
 #include "path.bpf.h"
 #include "emit.bpf.h"
+#include "proc.bpf.h"
 #include "streams.bpf.h"
 #include "tls.bpf.h"
 #include "capture.bpf.h"
@@ -63,7 +64,8 @@ int tp_enter_close(struct trace_event_raw_sys_enter *ctx)
 	struct pt_regs *regs;
 	long nr = ctx->id, a0, a1;
 
-	if (!is_traced(tgid))
+	/* a process with no stream has none to end (yarasnoop has none) */
+	if (!bpf_map_lookup_elem(&procs, &tgid))
 		return 0;
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	a0 = PT_REGS_PARM1_SYSCALL(regs);
@@ -89,18 +91,8 @@ int tp_enter_close(struct trace_event_raw_sys_enter *ctx)
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 {
-	__u32 ptgid = parent->tgid, ctgid = child->tgid;
-	struct ys_traced *t, nt = { .follow = follow_new };
-
-	if (ptgid == ctgid)
-		return 0;	/* a thread */
-	t = bpf_map_lookup_elem(&traced, &ptgid);
-	if (t && t->follow) {
-		nt.follow = 1;
-		bpf_map_update_elem(&traced, &ctgid, &nt, BPF_ANY);
-	} else if (wanted_by_filter(child)) {
-		bpf_map_update_elem(&traced, &ctgid, &nt, BPF_ANY);
-	}
+	if (parent->tgid != child->tgid)	/* not a thread */
+		forked(parent, child);
 	return 0;
 }
 
@@ -108,19 +100,41 @@ SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct *task)
 {
 	__u32 tgid = task->tgid;
-	struct ys_traced nt = { .follow = follow_new };
+	struct ys_proc *p;
 
 	if (tgid == self_tgid)
 		return 0;
-	/* O_CLOEXEC fds are gone by now; streams of an untraced process
-	 * (-u: it changed uid) still end here */
-	if (bpf_map_lookup_elem(&procs, &tgid))
+	/* O_CLOEXEC fds are gone by now; a process that is no longer traced
+	 * (-u: it changed uid) still has its streams end here */
+	p = bpf_map_lookup_elem(&procs, &tgid);
+	if (p) {
 		exec_sweep(task, tgid);
-	if (!is_traced(tgid) && wanted_by_filter(task))
-		bpf_map_update_elem(&traced, &tgid, &nt, BPF_ANY);
+		proc_creds_set(p, task->real_cred);
+		emit_proc(as_number(task), tgid, YS_PROC_EXEC, 0);
+	}
+	comm_changed(tgid, task->comm);
 	/* a 32-bit image: its syscalls will skip the tracepoints */
-	if (is_traced(tgid))
+	if (is_traced(task, tgid))
 		blind_exec(task);
+	return 0;
+}
+
+/* prctl(PR_SET_NAME), a write to /proc/PID/comm, and exec (which renames
+ * before sched_process_exec): comm is the name being taken */
+SEC("tp_btf/task_rename")
+int BPF_PROG(on_rename, struct task_struct *task, const char *comm)
+{
+	__u32 tgid = task->tgid;
+	char name[YS_TASK_COMM_LEN];
+
+	/* a process's name is its leader's */
+	if (task->pid != tgid || tgid == self_tgid)
+		return 0;
+	if (bpf_probe_read_kernel_str(name, sizeof(name), comm) < 0)
+		return 0;
+	comm_changed(tgid, name);
+	if (!BPF_CORE_READ_BITFIELD_PROBED(task, in_execve) && bpf_map_lookup_elem(&procs, &tgid))
+		emit_proc(as_number(task), tgid, YS_PROC_RENAME, as_number(comm));
 	return 0;
 }
 
@@ -128,16 +142,21 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_exit_proc, struct task_struct *task)
 {
 	__u32 tgid = task->tgid, unseen = 0;
+	struct globals *g = glob();
 	struct ys_rec_exit *e;
 	bool was_traced;
 
 	/* the last thread out ends the process */
 	if (BPF_CORE_READ(task, signal, live.counter) != 0)
 		return 0;
-	was_traced = is_traced(tgid);
-	if (bpf_map_lookup_elem(&procs, &tgid) || (was_traced && procs_lost))
+	/* the exiting task is the current one: the write-time filters apply.
+	 * A process in the traced map says it went even when it was not
+	 * traced (an excluded name): -p counts the processes left there. */
+	was_traced = is_traced(task, tgid);
+	if (bpf_map_lookup_elem(&procs, &tgid) || (was_traced && g && g->procs_lost))
 		unseen = exit_sweep(task, tgid);
-	bpf_map_delete_elem(&traced, &tgid);
+	if (!bpf_map_delete_elem(&traced, &tgid))
+		was_traced = true;
 	if (!was_traced)
 		return 0;
 	e = ctrl_reserve(sizeof(*e));
@@ -149,5 +168,82 @@ int BPF_PROG(on_exit_proc, struct task_struct *task)
 	e->streams_unseen = unseen;
 	BPF_CORE_READ_STR_INTO(&e->comm, task, comm);
 	bpf_ringbuf_submit(e, wake_flag(sizeof(*e)));
+	return 0;
+}
+
+/* ---- tampering ---- */
+
+/* The bpf() commands that name a map by fd in the first field of their
+ * attributes. */
+#define BPF_MAP_CMD_BY_FD(c) ((c) == BPF_MAP_LOOKUP_ELEM || (c) == BPF_MAP_UPDATE_ELEM || \
+			      (c) == BPF_MAP_DELETE_ELEM || (c) == BPF_MAP_GET_NEXT_KEY || \
+			      (c) == BPF_MAP_LOOKUP_AND_DELETE_ELEM || (c) == BPF_MAP_FREEZE)
+#define BPF_MAP_CMD_BATCH(c) ((c) == BPF_MAP_LOOKUP_BATCH || (c) == BPF_MAP_UPDATE_BATCH || \
+			      (c) == BPF_MAP_DELETE_BATCH || (c) == BPF_MAP_LOOKUP_AND_DELETE_BATCH)
+#define BPF_CMD_BY_ID(c) ((c) == BPF_MAP_GET_FD_BY_ID || (c) == BPF_PROG_GET_FD_BY_ID || \
+			  (c) == BPF_LINK_GET_FD_BY_ID)
+
+/* Is name the string s (NUL included, at most 16 bytes)? */
+static __always_inline bool name_is(const char *name, const char *s, int n)
+{
+	char buf[16] = {};
+
+	bpf_probe_read_kernel_str(buf, sizeof(buf), name);
+	for (int i = 0; i < n && i < (int)sizeof(buf); i++)
+		if (buf[i] != s[i])
+			return false;
+	return true;
+}
+
+/* The id of the map behind fd, if fd is a map's: an anonymous inode file
+ * named "bpf-map" (bpf_map_fops is not a symbol every kernel shows). */
+static __always_inline __u32 map_id_of(struct task_struct *task, int fd)
+{
+	struct file *f = fd_file(task, fd);
+	struct bpf_map *m;
+
+	if (!f || !name_is((const char *)BPF_CORE_READ(f, f_path.dentry, d_name.name), "bpf-map",
+			   sizeof("bpf-map")))
+		return 0;
+	m = BPF_CORE_READ(f, private_data);
+	return BPF_CORE_READ(m, id);
+}
+
+/* A traced process calling bpf(): said, with the object it names, so that
+ * user space can tell a go at its own maps, programs and links. */
+SEC("tracepoint/syscalls/sys_enter_bpf")
+int tp_enter_bpf(struct trace_event_raw_sys_enter *ctx)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 cmd = (__u32)ctx->args[0], first = 0;
+	void *attr = (void *)ctx->args[1];
+	struct ys_rec_bpf *r;
+
+	if (!is_traced(task, id >> 32))
+		return 0;
+	STAT_ADD(bpf_calls, 1);
+	proc_known(task, id >> 32);
+	r = ctrl_reserve(sizeof(*r));
+	if (!r)
+		return 0;
+	r->type = YS_REC_BPF;
+	r->cmd = cmd;
+	r->tgid = id >> 32;
+	r->tid = (__u32)id;
+	r->id = 0;
+	r->pad = 0;
+	if (BPF_CMD_BY_ID(cmd)) {
+		bpf_probe_read_user(&first, sizeof(first), attr);
+		r->id = first;
+	} else if (BPF_MAP_CMD_BY_FD(cmd)) {
+		bpf_probe_read_user(&first, sizeof(first), attr);
+		r->id = map_id_of(task, (int)first);
+	} else if (BPF_MAP_CMD_BATCH(cmd)) {
+		bpf_probe_read_user(&first, sizeof(first), attr + offsetof(union bpf_attr, batch.map_fd));
+		r->id = map_id_of(task, (int)first);
+	}
+	bpf_get_current_comm(r->comm, sizeof(r->comm));
+	bpf_ringbuf_submit(r, wake_flag(sizeof(*r)));
 	return 0;
 }

@@ -17,7 +17,10 @@ enum ys_rec_type {
 	YS_REC_OPEN = 2,	/* a stream's first write: who and what file */
 	YS_REC_CLOSE = 3,	/* a stream ended in the kernel's view */
 	YS_REC_EXIT = 4,	/* a traced process exited */
-	YS_REC_BLIND = 5,	/* a process wrote by a route that is not scanned */
+	YS_REC_PROC = 5,	/* who a process is: before its first stream, after exec,
+				 * rename of its leader, credential change */
+	YS_REC_BPF = 6,		/* a traced process called bpf() */
+	YS_REC_BLIND = 7,	/* a process wrote by a route that is not scanned */
 };
 
 /* A stream is one process's open file (the kernel's struct file), whatever
@@ -78,8 +81,10 @@ struct ys_rec_write {
 #define YS_PATH_MAX 256
 
 enum ys_path_flags {
-	YS_PATH_OK = 1,		/* path holds the file's path from the root */
+	YS_PATH_OK = 1,		/* path holds the file's path from the writer's root */
 	YS_PATH_CUT = 2,	/* deeper than YS_PATH_DEPTH or longer: the start is missing */
+	YS_PATH_OUTSIDE = 4,	/* not under the writer's root (opened before a chroot,
+				 * received from outside): from its mount namespace's root */
 };
 
 struct ys_rec_open {
@@ -114,6 +119,61 @@ struct ys_rec_close {
 	__s32 fd;		/* the fd whose close ended it; -1 at exec, exit, unseen */
 };
 
+enum ys_proc_reason {
+	YS_PROC_FIRST = 1,	/* the process's first stream starts */
+	YS_PROC_EXEC = 2,
+	YS_PROC_RENAME = 3,	/* prctl(PR_SET_NAME) or /proc/PID/comm, of its leader */
+	YS_PROC_CRED = 4,	/* its credentials changed without exec (setuid, ...) */
+};
+
+enum ys_proc_flags {
+	YS_PROC_CMDLINE = 1,	/* cmdline holds the first bytes of the command line */
+	YS_PROC_CMDLINE_CUT = 2,	/* ... which is longer */
+};
+
+/* Bytes of the command line a proc record carries. */
+#define YS_CMDLINE_MAX 256
+
+struct ys_rec_proc {
+	__u32 type;
+	__u32 reason;		/* enum ys_proc_reason */
+	__u32 tgid;
+	__u32 ppid;		/* the real parent's tgid */
+	__u32 uid, euid;	/* of the thread that wrote (or exec'd, renamed) */
+	__u32 gid, egid;
+	__u32 loginuid;		/* audit login uid: who logged in; (u32)-1 unset */
+	__u32 sessionid;	/* audit session id; (u32)-1 none */
+	__u32 ns_pid;		/* the tgid as its own pid namespace sees it */
+	__u32 flags;		/* enum ys_proc_flags */
+	__u64 start_ns;		/* when the process started (ns since boot) */
+	__u64 mntns;		/* inode number of its mount namespace */
+	__u64 pidns;		/* inode number of its pid namespace */
+	__u64 cgroup_id;	/* its cgroup v2 (kernfs id) */
+	char comm[YS_TASK_COMM_LEN];	/* its leader's */
+	__u32 exe_flags;	/* enum ys_path_flags */
+	__u32 exe_len;
+	__u32 cmdline_len;	/* arguments separated by NULs */
+	__u32 cgroup_flags;	/* enum ys_path_flags (YS_PATH_OK, YS_PATH_CUT) */
+	__u32 cgroup_len;
+	__u32 pad;
+	/* each twice its size, for the verifier; NUL-terminated but cmdline */
+	char exe[2 * YS_PATH_MAX];	/* from the process's root */
+	char cmdline[2 * YS_CMDLINE_MAX];
+	char cgroup[2 * YS_PATH_MAX];	/* from the cgroup v2 root */
+};
+
+struct ys_rec_bpf {
+	__u32 type;
+	__u32 cmd;		/* the bpf() command (enum bpf_cmd) */
+	__u32 tgid;
+	__u32 tid;
+	__u32 id;		/* the object it names: a map by fd (the map commands)
+				 * or by id, a program or link by id (*_GET_FD_BY_ID);
+				 * 0 none or not known */
+	__u32 pad;
+	char comm[YS_TASK_COMM_LEN];
+};
+
 struct ys_rec_exit {
 	__u32 type;
 	__u32 exit_code;
@@ -123,10 +183,18 @@ struct ys_rec_exit {
 	char comm[YS_TASK_COMM_LEN];
 };
 
+/* Why a process is in the traced map. */
+enum ys_trace_why {
+	YS_WHY_PID = 1,		/* -p */
+	YS_WHY_CMD = 2,		/* -- COMMAND */
+	YS_WHY_COMM = 3,	/* -C: its leader's name matched at exec, rename or fork */
+	YS_WHY_FOLLOW = 4,	/* a child of a traced process, with -f */
+};
+
 /* traced: tgid -> */
 struct ys_traced {
 	__u32 follow;		/* add children at fork */
-	__u32 pad;
+	__u32 why;		/* enum ys_trace_why */
 };
 
 /* streams: (tgid, struct file) -> */
@@ -144,6 +212,8 @@ struct ys_sval {
 	__u64 id;
 	__u64 offset;		/* bytes written so far */
 	__u64 inode;		/* struct inode * at the stream's start */
+	__u64 cred;		/* struct cred * of the last write's thread: while it
+				 * stays the same, the credentials are not looked at */
 	__u32 mark;		/* sweep epoch (exec, close_range) */
 	__u32 flags;		/* enum ys_sval_flags */
 };
@@ -153,7 +223,12 @@ struct ys_proc {
 	__u32 nstreams;		/* its entries in streams */
 	__u32 pad;
 	__u64 epoch;		/* the last sweep's mark */
+	/* the credentials of its last proc record: a change is news */
+	__u32 uid, euid, gid, egid;
 };
+
+/* -C and --exclude-comm take up to this many names. */
+#define YS_COMM_LIST_MAX 16
 
 /* kstats: per-CPU counters, summed by user space */
 struct ys_kstats {
@@ -171,6 +246,11 @@ struct ys_kstats {
 	__u64 streams_unseen;	/* streams closed by a route not hooked, found at exit */
 	__u64 pos_uncertain;	/* writes whose file position may be wrong */
 	__u64 procs_full;	/* streams not counted per process: procs map full */
+	__u64 streams_full;	/* writes in no stream: the streams map was full */
+	__u64 bytes_map_full;	/* their bytes (also in bytes_unattributed) */
+	__u64 traced_full;	/* processes not followed: the traced map was full */
+	__u64 bpf_calls;	/* bpf() calls by traced processes */
+	__u64 proc_records;	/* proc records sent (first, exec, rename, credentials) */
 };
 
 /* ---- routes that are not scanned (bpf/blind.bpf.h, user/routes.c) ----

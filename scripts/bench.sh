@@ -10,6 +10,7 @@
 #     bystander  cost to an untraced process while yarasnoop traces another
 #     routes     cost of the route hooks (blind routes, TLS uprobes, --compat)
 #                to untraced and traced processes: dd, send(), SSL_write, ioctl, mmap
+#     filters    the same per kind of target (-p, -u, -C, --cgroup); verifier figures
 #     replay     scanning throughput vs the yara CLI, overlap amplification
 #     scancost   fixed cost per scan at 10, 200, 2000 rules
 #     rate       end to end: a writer at 50..800 MB/s and flat out, loss
@@ -211,43 +212,55 @@ bench_dd() {
 	say_cmd "BENCH_ONLY=dd make bench OUTPUT=$OUTPUT"
 }
 
+# bystander_table VARIANT...: untraced dd with no yarasnoop vs while
+# yarasnoop runs with each VARIANT ("label|options"; SP, a sleeping
+# process, is set), alternating, for each block size.
+bystander_table() {
+	local bs n i v ys us ts
+	printf '   %-7s %-16s %-9s %-15s %-15s %s\n' bs yarasnoop count no_yarasnoop_s yarasnoop_on_s ratio
+	for bs in ${BENCH_DD_BS:-64 4096 65536}; do
+		dd_count "$bs"
+		n=$DD_N
+		: >"$TMP/u"
+		for ((v = 1; v <= $#; v++)); do
+			: >"$TMP/t.$v"
+		done
+		for ((i = 0; i < REPS; i++)); do
+			note_others
+			dd if=/dev/zero of=/dev/null bs="$bs" count="$n" 2>"$TMP/dd.err"
+			dd_seconds "$TMP/dd.err" >>"$TMP/u"
+			for ((v = 1; v <= $#; v++)); do
+				rm -f "$TMP/ctl"
+				# shellcheck disable=SC2086 # the variant's options, split
+				"$YS" --control "$TMP/ctl" -o /dev/null ${!v#*|} 2>"$TMP/ys.err" &
+				ys=$!
+				BG_PIDS+=("$ys")
+				wait_socket "$TMP/ctl"
+				dd if=/dev/zero of=/dev/null bs="$bs" count="$n" 2>"$TMP/dd.err"
+				dd_seconds "$TMP/dd.err" >>"$TMP/t.$v"
+				stop_bg "$ys"
+			done
+		done
+		us=$(median <"$TMP/u")
+		for ((v = 1; v <= $#; v++)); do
+			ts=$(median <"$TMP/t.$v")
+			printf '   %-7s %-16s %-9s %-15s %-15s %s\n' "$bs" "${!v%%|*}" "$n" "$us" "$ts" "$(calc %.2f "$ts / $us")"
+		done
+	done
+}
+
 bench_bystander() {
-	local bs n i h sp ys us ts
+	local sp h variants=()
 	section "bystander: cost to a process yarasnoop does not trace"
 	need_root || return 0
 	echo "   untraced dd, with no yarasnoop vs while 'yarasnoop -p PID' traces a sleeping process"
 	sleep 100000 &
 	sp=$!
 	BG_PIDS+=("$sp")
-	printf '   %-7s %-11s %-9s %-15s %-15s %s\n' bs hooks count no_yarasnoop_s yarasnoop_on_s ratio
-	for bs in ${BENCH_DD_BS:-64 4096 65536}; do
-		dd_count "$bs"
-		n=$DD_N
-		: >"$TMP/u"
-		for h in $HOOKS; do
-			: >"$TMP/t.$h"
-		done
-		for ((i = 0; i < REPS; i++)); do
-			note_others
-			dd if=/dev/zero of=/dev/null bs="$bs" count="$n" 2>"$TMP/dd.err"
-			dd_seconds "$TMP/dd.err" >>"$TMP/u"
-			for h in $HOOKS; do
-				rm -f "$TMP/ctl"
-				"$YS" --control "$TMP/ctl" --hooks "$h" -o /dev/null -p "$sp" 2>"$TMP/ys.err" &
-				ys=$!
-				BG_PIDS+=("$ys")
-				wait_socket "$TMP/ctl"
-				dd if=/dev/zero of=/dev/null bs="$bs" count="$n" 2>"$TMP/dd.err"
-				dd_seconds "$TMP/dd.err" >>"$TMP/t.$h"
-				stop_bg "$ys"
-			done
-		done
-		us=$(median <"$TMP/u")
-		for h in $HOOKS; do
-			ts=$(median <"$TMP/t.$h")
-			printf '   %-7s %-11s %-9s %-15s %-15s %s\n' "$bs" "$h" "$n" "$us" "$ts" "$(calc %.2f "$ts / $us")"
-		done
+	for h in $HOOKS; do
+		variants+=("$h|--hooks $h -p $sp")
 	done
+	bystander_table "${variants[@]}"
 	stop_bg "$sp"
 	others_warning
 	say_cmd "sleep 1000 & $OUTPUT/yarasnoop --no-control --hooks HOOKS -o /dev/null -p \$! &"
@@ -347,6 +360,35 @@ bench_routes() {
 	say_cmd "$OUTPUT/bench/route_loop send|ssl|ioctl|mmap N [CERT KEY]    # with and without the line above"
 	say_cmd "$OUTPUT/yarasnoop --no-control -o /dev/null -- $OUTPUT/bench/route_loop send|ssl N [CERT KEY]"
 	say_cmd "BENCH_ONLY=routes make bench OUTPUT=$OUTPUT"
+}
+
+# What each kind of target costs the processes it does not trace: -p is a
+# map lookup per write; -u reads the writer's credentials, --cgroup asks
+# whether the writer is in the subtree, at every write of every process.
+bench_filters() {
+	local sp cg=
+	section "filters: cost to a process yarasnoop does not trace, per kind of target"
+	need_root || return 0
+	echo "   untraced dd, with no yarasnoop vs while yarasnoop traces: -p a sleeping process, -u a uid"
+	echo "   nobody writes as, -C a name nobody has, --cgroup an empty cgroup"
+	sleep 100000 &
+	sp=$!
+	BG_PIDS+=("$sp")
+	local root
+	root=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+	if [[ -n $root ]] && mkdir -p "$root/ys-bench-$$"; then
+		cg=$root/ys-bench-$$
+	fi
+	bystander_table "-p|-p $sp" "-u 4242|-u 4242" "-C|-C ys-nobody" ${cg:+"--cgroup|--cgroup $cg"}
+	stop_bg "$sp"
+	if [[ -n $cg ]]; then rmdir "$cg"; fi
+	others_warning
+	echo "   the verifier's figures per program (instructions processed, time), from loading the BPF side:"
+	"$OUTPUT/helpers/recdump" --verifier-stats -o /dev/null -- true 2>&1 | sed 's/^/   /'
+	say_cmd "$OUTPUT/yarasnoop --no-control -o /dev/null -u 4242 &    # or -p PID, -C NAME, --cgroup PATH"
+	say_cmd "dd if=/dev/zero of=/dev/null bs=BS count=COUNT    # with and without the line above"
+	say_cmd "$OUTPUT/helpers/recdump --verifier-stats -o /dev/null -- true"
+	say_cmd "BENCH_ONLY=filters make bench OUTPUT=$OUTPUT"
 }
 
 # ---- 2. scanning ----
@@ -643,7 +685,7 @@ main() {
 	# main runs in the pipeline's subshell: its traps, its background jobs
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM
-	for b in yarasnoop bench/scan_cost bench/streams_mem bench/rate_writer bench/route_loop; do
+	for b in yarasnoop bench/scan_cost bench/streams_mem bench/rate_writer bench/route_loop helpers/recdump; do
 		if [[ ! -x $OUTPUT/$b ]]; then
 			echo "$OUTPUT/$b is missing: run 'make bench OUTPUT=$OUTPUT'" >&2
 			return 2
@@ -653,6 +695,7 @@ main() {
 	selected dd && bench_dd
 	selected bystander && bench_bystander
 	selected routes && bench_routes
+	selected filters && bench_filters
 	selected replay && bench_replay
 	selected scancost && bench_scancost
 	selected rate && bench_rate

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,11 +27,24 @@
 /* Tracepoints beyond a program's own SEC(): one program serves a family. */
 /* the write family's exits and enters (7 each) and the close family's (3) */
 #define YS_EXTRA_LINKS 32
+/* Our maps, programs and links, by id: bpf() calls on them are tampering. */
+#define YS_OWNED_MAX 64
+
+struct owned {
+	uint32_t id;
+	uint8_t kind;		/* enum owned_kind */
+	char name[BPF_OBJ_NAME_LEN];
+};
+
+enum owned_kind { OWN_MAP, OWN_PROG, OWN_LINK };
 
 struct ys_capture {
 	struct yarasnoop_bpf *skel;
 	struct bpf_link *links[YS_EXTRA_LINKS];
 	int nlinks;
+	struct owned owned[YS_OWNED_MAX];
+	int nowned;
+	struct ys_map_sizes sizes;
 	struct ring_buffer *rb;
 	/* the ring's consumer and producer positions, mapped read-only */
 	const unsigned long *cons_pos, *prod_pos;
@@ -42,13 +56,14 @@ struct ys_capture {
 /* libbpf's messages: kept, and shown only under -v or when loading fails. */
 static char *bpf_log;
 static size_t bpf_log_len;
+static bool keep_debug;		/* --verifier-stats: the logs are at debug level */
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	char *line, *p;
 	int n;
 
-	if (level == LIBBPF_DEBUG && ys_verbose < 2)
+	if (level == LIBBPF_DEBUG && ys_verbose < 2 && !keep_debug)
 		return 0;
 	n = vasprintf(&line, fmt, ap);
 	if (n <= 0)
@@ -61,6 +76,26 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	}
 	free(line);
 	return 0;
+}
+
+/* --verifier-stats: per program, "NAME: N insns, T usec" from the
+ * verifier's logs libbpf kept. */
+static void show_verifier_stats(void)
+{
+	char prog[64] = "", *line, *save = NULL, *copy;
+	unsigned long usec = 0, insns;
+
+	if (!bpf_log || !(copy = strdup(bpf_log)))
+		return;
+	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, "libbpf: prog '%63[^']': -- BEGIN PROG LOAD LOG --", prog) == 1)
+			usec = 0;
+		else if (sscanf(line, "verification time %lu usec", &usec) == 1)
+			continue;
+		else if (sscanf(line, "processed %lu insns", &insns) == 1)
+			fprintf(stderr, "verifier: %s: %lu insns processed, %lu usec\n", prog, insns, usec);
+	}
+	free(copy);
 }
 
 /* Under -v: the last lines libbpf printed (the verifier's verdict). */
@@ -209,8 +244,50 @@ int ys_capture_share_maps(struct ys_capture *c, struct bpf_object *obj)
 	return 0;
 }
 
-static int configure(struct yarasnoop_bpf *skel, const struct ys_capture_opts *o)
+/* A number from a file of /proc/sys, or def. */
+static uint64_t sysctl_u64(const char *path, uint64_t def)
 {
+	unsigned long long v;
+	FILE *f = fopen(path, "re");
+	int n;
+
+	if (!f)
+		return def;
+	n = fscanf(f, "%llu", &v);
+	fclose(f);
+	return n == 1 && v ? v : def;
+}
+
+/* The kernel's tables, sized from the limits. streams holds every stream
+ * open in the kernel, including those user space evicted (their tombstones
+ * wait for the close): four times --max-streams, from 16K to 4M entries
+ * (hash buckets are allocated up front, 16 bytes each; entries as they are
+ * used). traced and procs hold live processes: no more than the system
+ * has tasks (pid_max, threads-max), so they fill only if those are raised
+ * while we run. A full map is counted and reported as it happens. */
+static void size_maps(const struct ys_capture_opts *o, struct ys_map_sizes *ms)
+{
+	uint64_t streams = o->max_streams ? o->max_streams : 65536;
+	uint64_t tasks = YS_MIN(sysctl_u64("/proc/sys/kernel/pid_max", 32768),
+				sysctl_u64("/proc/sys/kernel/threads-max", 32768));
+
+	streams = YS_MIN(YS_MAX(4 * streams, (uint64_t)1 << 14), (uint64_t)1 << 22);
+	tasks = YS_MIN(YS_MAX(tasks, (uint64_t)1024), (uint64_t)1 << 22);
+	ms->streams = (uint32_t)streams;
+	ms->traced = (uint32_t)tasks;
+	ms->procs = (uint32_t)YS_MIN(streams, tasks);
+}
+
+static void set_names(volatile char (*dst)[YS_TASK_COMM_LEN], const char (*src)[YS_TASK_COMM_LEN],
+		      uint32_t n)
+{
+	for (uint32_t i = 0; i < n && i < YS_COMM_LIST_MAX; i++)
+		memcpy((void *)dst[i], src[i], YS_TASK_COMM_LEN);
+}
+
+static int configure(struct ys_capture *c, const struct ys_capture_opts *o)
+{
+	struct yarasnoop_bpf *skel = c->skel;
 	struct yarasnoop_bpf__rodata *ro = skel->rodata;
 	int err;
 
@@ -227,13 +304,14 @@ static int configure(struct yarasnoop_bpf *skel, const struct ys_capture_opts *o
 	ro->fd_filter = o->fd_filter;
 	memcpy((void *)ro->fd_mask, o->fd_mask, sizeof(o->fd_mask));
 	ro->follow_new = o->follow_new;
-	if (o->comm) {
-		ro->comm_filter = true;
-		strncpy((char *)ro->target_comm, o->comm, YS_TASK_COMM_LEN - 1);
-	}
+	ro->ncomms = YS_MIN(o->ncomms, (uint32_t)YS_COMM_LIST_MAX);
+	set_names(ro->comms, o->comms, ro->ncomms);
+	ro->nexcludes = YS_MIN(o->nexcludes, (uint32_t)YS_COMM_LIST_MAX);
+	set_names(ro->excludes, o->excludes, ro->nexcludes);
 	ro->stash_args = o->stash_args;
 	ro->uid_filter = o->uid_filter;
 	ro->target_uid = o->uid;
+	ro->cgroup_filter = o->cgroup != NULL;
 	ro->nr_write = SYS_write;
 	ro->nr_writev = SYS_writev;
 	ro->nr_pwrite64 = SYS_pwrite64;
@@ -251,8 +329,132 @@ static int configure(struct yarasnoop_bpf *skel, const struct ys_capture_opts *o
 	/* exit-only capture has no use for the enter hooks of the writes */
 	bpf_program__set_autoload(skel->progs.tp_enter_write, o->stash_args);
 	bpf_program__set_autoload(skel->progs.on_sys_exit_compat, o->compat);
+	if (o->verifier_stats) {
+		struct bpf_program *prog;
+
+		/* BPF_LOG_STATS: the verifier's figures, and libbpf logs them */
+		bpf_object__for_each_program(prog, skel->obj)
+			bpf_program__set_log_level(prog, 4);
+	}
+	size_maps(o, &c->sizes);
 	err = bpf_map__set_max_entries(skel->maps.rb, (uint32_t)o->ring_size);
+	if (err) {
+		ys_err("cannot size the ring buffer to %llu bytes: %s",
+		       (unsigned long long)o->ring_size, strerror(-err));
+		return err;
+	}
+	err = bpf_map__set_max_entries(skel->maps.streams, c->sizes.streams);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.procs, c->sizes.procs);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.traced, c->sizes.traced);
+	if (err)
+		ys_err("cannot size the kernel's stream tables: %s", strerror(-err));
 	return err;
+}
+
+/* --cgroup: the subtree's root goes in the cgroup array the filter asks. */
+static int set_cgroup(struct ys_capture *c, const char *path)
+{
+	uint32_t zero = 0;
+	int fd, err = 0;
+
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		ys_err("--cgroup %s: %s", path, strerror(errno));
+		return err == -EACCES || err == -EPERM ? -EPERM : -EINVAL;
+	}
+	if (bpf_map_update_elem(bpf_map__fd(c->skel->maps.cgroup_filter_map), &zero, &fd, BPF_ANY)) {
+		err = -errno;
+		ys_err("--cgroup %s: not a cgroup v2 directory (%s)", path, strerror(errno));
+		err = -EINVAL;
+	}
+	close(fd);
+	return err;
+}
+
+static void own(struct ys_capture *c, int fd, enum owned_kind kind, const char *name)
+{
+	union {
+		struct bpf_map_info map;
+		struct bpf_prog_info prog;
+		struct bpf_link_info link;
+	} info;
+	uint32_t len = sizeof(info);
+	struct owned *o;
+
+	if (fd < 0 || c->nowned >= YS_OWNED_MAX)
+		return;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return;
+	o = &c->owned[c->nowned++];
+	o->kind = (uint8_t)kind;
+	o->id = kind == OWN_MAP ? info.map.id : kind == OWN_PROG ? info.prog.id : info.link.id;
+	snprintf(o->name, sizeof(o->name), "%s", name);
+}
+
+/* Our objects' ids, to tell bpf() calls on them from others. */
+static void collect_owned(struct ys_capture *c)
+{
+	struct bpf_object_skeleton *sk = c->skel->skeleton;
+	struct bpf_program *prog;
+	struct bpf_map *map;
+
+	bpf_object__for_each_map(map, c->skel->obj)
+		own(c, bpf_map__fd(map), OWN_MAP, bpf_map__name(map));
+	bpf_object__for_each_program(prog, c->skel->obj)
+		own(c, bpf_program__fd(prog), OWN_PROG, bpf_program__name(prog));
+	for (int i = 0; i < sk->prog_cnt; i++)
+		if (*sk->progs[i].link)
+			own(c, bpf_link__fd(*sk->progs[i].link), OWN_LINK, sk->progs[i].name);
+	for (int i = 0; i < c->nlinks; i++)
+		own(c, bpf_link__fd(c->links[i]), OWN_LINK, "family");
+}
+
+bool ys_capture_owns(const struct ys_capture *c, uint32_t cmd, uint32_t id, const char **name)
+{
+	enum owned_kind kind = cmd == BPF_PROG_GET_FD_BY_ID ? OWN_PROG :
+			       cmd == BPF_LINK_GET_FD_BY_ID ? OWN_LINK : OWN_MAP;
+
+	for (int i = 0; id && i < c->nowned; i++)
+		if (c->owned[i].id == id && c->owned[i].kind == kind) {
+			*name = c->owned[i].name;
+			return true;
+		}
+	return false;
+}
+
+/* Every map but the ring buffer, whose consumer position we write (a
+ * frozen map cannot be mapped writable). What the BPF side writes
+ * (traced: -C and -f add processes; streams, procs, kstats, globals,
+ * the scratch maps) it still can: a freeze stops bpf() only. .rodata is
+ * frozen by libbpf at load. */
+int ys_capture_seal(struct ys_capture *c)
+{
+	struct bpf_map *map;
+	int err;
+
+	bpf_object__for_each_map(map, c->skel->obj) {
+		if (map == c->skel->maps.rb || map == c->skel->maps.rodata)
+			continue;
+		if (bpf_map_freeze(bpf_map__fd(map)) && errno != EBUSY) {
+			err = -errno;
+			ys_err("cannot freeze the BPF map %s: %s", bpf_map__name(map), strerror(errno));
+			return err;
+		}
+		ys_dbg("froze map %s", bpf_map__name(map));
+	}
+	for (int i = 0; i < c->nowned; i++)
+		if (c->owned[i].kind == OWN_MAP)
+			ys_dbg("map %s id %u", c->owned[i].name, c->owned[i].id);
+	return 0;
+}
+
+void ys_capture_map_sizes(const struct ys_capture *c, struct ys_map_sizes *ms)
+{
+	*ms = c->sizes;
 }
 
 /* The ring's first page holds the consumer position, the second the
@@ -290,6 +492,7 @@ int ys_capture_open(const struct ys_capture_opts *o, const struct ys_record_ops 
 	err = ys_ensure_tracefs();
 	if (err)
 		return err;
+	keep_debug = o->verifier_stats;
 	libbpf_set_print(libbpf_print);
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -302,12 +505,9 @@ int ys_capture_open(const struct ys_capture_opts *o, const struct ys_record_ops 
 		ys_err("cannot open the BPF object: %s", strerror(errno));
 		goto cleanup;
 	}
-	err = configure(c->skel, o);
-	if (err) {
-		ys_err("cannot size the ring buffer to %llu bytes: %s",
-		       (unsigned long long)o->ring_size, strerror(-err));
+	err = configure(c, o);
+	if (err)
 		goto cleanup;
-	}
 	err = yarasnoop_bpf__load(c->skel);
 	if (err) {
 		ys_err("the kernel refused yarasnoop's BPF programs (%s)%s", strerror(-err),
@@ -315,6 +515,13 @@ int ys_capture_open(const struct ys_capture_opts *o, const struct ys_record_ops 
 		show_bpf_log();
 		err = -ENOTSUP;
 		goto cleanup;
+	}
+	if (o->verifier_stats)
+		show_verifier_stats();
+	if (o->cgroup) {
+		err = set_cgroup(c, o->cgroup);
+		if (err)
+			goto cleanup;
 	}
 	err = yarasnoop_bpf__attach(c->skel);
 	if (!err)
@@ -337,6 +544,7 @@ int ys_capture_open(const struct ys_capture_opts *o, const struct ys_record_ops 
 		ys_err("cannot map the ring buffer's positions: %s", strerror(-err));
 		goto cleanup;
 	}
+	collect_owned(c);
 	*out = c;
 	return 0;
 cleanup:
@@ -362,9 +570,9 @@ void ys_capture_close(struct ys_capture *c)
 	bpf_log_len = 0;
 }
 
-int ys_capture_trace_pid(struct ys_capture *c, uint32_t tgid, bool follow)
+int ys_capture_trace_pid(struct ys_capture *c, uint32_t tgid, bool follow, uint32_t why)
 {
-	struct ys_traced t = { .follow = follow };
+	struct ys_traced t = { .follow = follow, .why = why };
 
 	if (bpf_map_update_elem(bpf_map__fd(c->skel->maps.traced), &tgid, &t, BPF_ANY))
 		return -errno;

@@ -12,14 +12,23 @@
 
 struct ys_capture_opts {
 	bool trace_all;
-	bool follow_new;	/* processes found by -C/-u follow their children */
+	bool follow_new;	/* children of processes found by a filter follow */
 	uint64_t capture_max;
 	uint64_t ring_size;
 	bool fd_filter;
 	uint64_t fd_mask[YS_FD_FILTER_MAX / 64];
-	const char *comm;	/* -C */
-	bool uid_filter;	/* -u */
+	/* -C: processes whose leader takes one of these names (exec, rename) */
+	char comms[YS_COMM_LIST_MAX][YS_TASK_COMM_LEN];
+	uint32_t ncomms;
+	/* --exclude-comm: never traced while their leader has one of these */
+	char excludes[YS_COMM_LIST_MAX][YS_TASK_COMM_LEN];
+	uint32_t nexcludes;
+	bool uid_filter;	/* -u: the writing thread's real or effective uid */
 	uint32_t uid;
+	const char *cgroup;	/* --cgroup: a cgroup v2 directory; its subtree */
+	/* the limit of user space's stream table: the kernel's is sized from
+	 * it (0: the default) */
+	uint64_t max_streams;
 	/* hook the enter of each write to stash its arguments, as on any
 	 * architecture; else (x86-64) read them from the saved registers at
 	 * exit, one hook per write */
@@ -30,6 +39,9 @@ struct ys_capture_opts {
 	/* TLS plaintext through uprobes (user/tls.c); required: --tls was
 	 * given, so not being able to attach them is an error, not a warning */
 	bool tls, tls_required;
+	/* print each program's verifier figures (instructions processed,
+	 * verification time) on stderr after loading: recdump --verifier-stats */
+	bool verifier_stats;
 };
 
 struct ys_capture;
@@ -41,7 +53,14 @@ int ys_capture_open(const struct ys_capture_opts *o, const struct ys_record_ops 
 		    struct ys_capture **out);
 void ys_capture_close(struct ys_capture *c);
 
-int ys_capture_trace_pid(struct ys_capture *c, uint32_t tgid, bool follow);
+/* Puts tgid in the traced map; why: enum ys_trace_why. */
+int ys_capture_trace_pid(struct ys_capture *c, uint32_t tgid, bool follow, uint32_t why);
+/* Once the targets are in: freezes every map user space no longer writes,
+ * so that no process, root included, can change them through bpf(). */
+int ys_capture_seal(struct ys_capture *c);
+/* Is id (of the kind that bpf() command cmd names) one of our maps,
+ * programs or links? Its name in *name. */
+bool ys_capture_owns(const struct ys_capture *c, uint32_t cmd, uint32_t id, const char **name);
 int ys_capture_ring_fd(struct ys_capture *c);
 /* Hands every record waiting in the ring to the ops; returns how many, or
  * the first handler error. */
@@ -83,6 +102,11 @@ void ys_capture_blind_forget(struct ys_capture *c, uint32_t tgid, uint32_t mask)
 struct ys_map_counts {
 	uint64_t traced, args, streams, procs;
 };
+/* The kernel's tables as sized for this run (max_entries). */
+struct ys_map_sizes {
+	uint32_t traced, streams, procs;
+};
+void ys_capture_map_sizes(const struct ys_capture *c, struct ys_map_sizes *ms);
 int ys_capture_map_counts(struct ys_capture *c, struct ys_map_counts *mc);
 
 /* Checks done before anything else, each with its one-line advice. */

@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "cgroup.h"
@@ -40,6 +41,39 @@ static int cgroup2_mount(char *buf, size_t len)
 	}
 	fclose(f);
 	return err;
+}
+
+#define CGROUP2_MAGIC 0x63677270
+
+static bool is_cgroup2_dir(const char *path)
+{
+	struct statfs sfs;
+	struct stat st;
+
+	return !stat(path, &st) && S_ISDIR(st.st_mode) && !statfs(path, &sfs) &&
+	       (unsigned long)sfs.f_type == CGROUP2_MAGIC;
+}
+
+int ys_cgroup_target(const char *path, char **resolved)
+{
+	char mnt[PATH_MAX], joined[2 * PATH_MAX];
+	bool have_mnt = !cgroup2_mount(mnt, sizeof(mnt));
+
+	*resolved = NULL;
+	if (is_cgroup2_dir(path)) {
+		*resolved = realpath(path, NULL);
+	} else if (have_mnt && path[0] == '/' &&
+		   (size_t)snprintf(joined, sizeof(joined), "%s%s", mnt, path) < sizeof(joined) &&
+		   is_cgroup2_dir(joined)) {
+		*resolved = realpath(joined, NULL);
+	} else {
+		if (have_mnt)
+			ys_err("--cgroup %s: not a cgroup v2 directory (cgroup v2 is mounted at %s)", path, mnt);
+		else
+			ys_err("--cgroup %s: this system has no cgroup v2 mounted", path);
+		return -EINVAL;
+	}
+	return *resolved ? 0 : -errno;
 }
 
 /* Our own cgroup on v2: the "0::" line of /proc/self/cgroup. */

@@ -17,6 +17,11 @@ struct ys_cgroup {
 	bool frozen;
 };
 
+/* --cgroup PATH: a cgroup v2 directory, given as a path (relative paths
+ * too) or as the cgroup's own path under the v2 mount ("/system.slice/
+ * x.service", as /proc/PID/cgroup shows it). *resolved: malloc'ed. 0, or
+ * -EINVAL after one line naming PATH. */
+int ys_cgroup_target(const char *path, char **resolved);
 /* Creates <yarasnoop's cgroup>/yarasnoop.<pid> on the cgroup v2 hierarchy,
  * and its guard: a small process of its own, holding nothing but a pipe
  * from yarasnoop, that outlives it to thaw and remove the cgroup (removing

@@ -121,9 +121,31 @@ static int on_write(void *arg, const struct ys_rec_write *w, const uint8_t *data
 	return err;
 }
 
+/* A worker is handed the writer's context before the first record of a
+ * stream of it (the context comes first from the kernel too). */
+static int tell_worker(struct ys_live *L, uint32_t tgid, uint64_t stream_id)
+{
+	unsigned w = ys_worker_of(L, stream_id);
+	struct ys_process *p = ys_procs_for_worker(&L->drain.procs, tgid, w);
+	int err;
+
+	if (!p)
+		return 0;
+	ys_proc_get(p);
+	err = ys_queue_push(&L->workers[w].q, YS_WMSG_PROC, &p, sizeof(p), NULL, 0, true);
+	if (err) {
+		ys_proc_put(p);
+		return err;
+	}
+	ys_procs_told(&L->drain.procs, tgid, 1ull << w);
+	return 0;
+}
+
 static int on_open(void *arg, const struct ys_rec_open *o)
 {
-	return push(arg, o->stream_id, YS_WMSG_OPEN, o, sizeof(*o), NULL, 0, false);
+	int err = tell_worker(arg, o->tgid, o->stream_id);
+
+	return err ? err : push(arg, o->stream_id, YS_WMSG_OPEN, o, sizeof(*o), NULL, 0, false);
 }
 
 static int on_close(void *arg, const struct ys_rec_close *c)
@@ -131,17 +153,91 @@ static int on_close(void *arg, const struct ys_rec_close *c)
 	return push(arg, c->stream_id, YS_WMSG_CLOSE, c, sizeof(*c), NULL, 0, false);
 }
 
+/* A message about process tgid to every worker in the holders mask. */
+static int tell_holders(struct ys_live *L, uint64_t holders, uint32_t kind, struct ys_process *p,
+			uint32_t tgid)
+{
+	int err = 0;
+
+	for (unsigned w = 0; w < L->nworkers && w < 64 && !err; w++) {
+		if (!(holders & (1ull << w)))
+			continue;
+		if (p) {
+			ys_proc_get(p);
+			err = ys_queue_push(&L->workers[w].q, kind, &p, sizeof(p), NULL, 0, true);
+			if (err)
+				ys_proc_put(p);
+		} else {
+			err = ys_queue_push(&L->workers[w].q, kind, &tgid, sizeof(tgid), NULL, 0, true);
+		}
+	}
+	return err;
+}
+
+/* Who a process is: its new version goes to the workers that hold the
+ * old one, in the order of the records. */
+static int on_proc(void *arg, const struct ys_rec_proc *r)
+{
+	struct ys_live *L = arg;
+	struct ys_process *p;
+	uint64_t holders;
+	int err;
+
+	err = ys_procs_update(&L->drain.procs, r, &holders, &p);
+	if (err == -EINVAL)
+		return 0;
+	if (err)
+		return err;
+	err = tell_holders(L, holders, YS_WMSG_PROC, p, r->tgid);
+	if (!err)
+		ys_procs_told(&L->drain.procs, r->tgid, holders);
+	return err;
+}
+
+/* A traced process called bpf(): every call on our maps, programs or links
+ * is an event (and makes the scan incomplete: the process went for the
+ * monitor); other calls are told once per process, and counted. */
+static int on_bpf(void *arg, const struct ys_rec_bpf *b)
+{
+	struct ys_live *L = arg;
+	struct ys_drain *d = &L->drain;
+	const char *name = NULL;
+	uint64_t n = 0;
+	bool ours = ys_capture_owns(L->cap, b->cmd, b->id, &name);
+
+	if (ours) {
+		atomic_fetch_add(&d->bpf_ours, 1);
+	} else {
+		atomic_fetch_add(&d->bpf_others, 1);
+		ys_idmap_take(&d->bpf_seen, b->tgid, &n);
+		if (ys_idmap_put(&d->bpf_seen, b->tgid, n + 1))
+			return -ENOMEM;
+		if (n)
+			return 0;
+	}
+	return ys_out_bpf(&d->out, b, name, ys_procs_current(&d->procs, b->tgid));
+}
+
 static int on_exit_rec(void *arg, const struct ys_rec_exit *x)
 {
 	struct ys_live *L = arg;
 	uint32_t routes = ys_routes_forget(&L->routes, x->tgid);
 	struct ys_map_counts mc;
+	uint64_t holders, n;
+	int err;
 
 	ys_dbg("process %u exited", x->tgid);
 	/* its routes stay counted per route; its own counters go */
 	if (routes)
 		ys_capture_blind_forget(L->cap, x->tgid, routes);
-	/* -p: when every traced process is gone, so is our work */
+	ys_idmap_take(&L->drain.bpf_seen, x->tgid, &n);
+	ys_procs_exit(&L->drain.procs, x->tgid, &holders);
+	err = tell_holders(L, holders, YS_WMSG_PROC_GONE, NULL, x->tgid);
+	if (err)
+		return err;
+	atomic_store(&L->drain.last_exit, x->tgid);
+	/* -p: when every traced process is gone (with -f, every descendant
+	 * too: they are in the map), so is our work */
 	if (L->cfg.npids && !L->cfg.command && !ys_capture_map_counts(L->cap, &mc) && !mc.traced) {
 		atomic_store(&L->drain.targets_gone, true);
 		wake_main(L);
@@ -187,10 +283,17 @@ static void *drain_main(void *arg)
 	return NULL;
 }
 
-struct ys_record_ops ys_drain_ops(struct ys_live *L)
+void ys_drain_init(struct ys_live *L, struct ys_record_ops *ops)
 {
-	return (struct ys_record_ops){ .on_write = on_write, .on_open = on_open,
+	struct ys_drain *d = &L->drain;
+
+	ys_procs_init(&d->procs);
+	ys_idmap_init(&d->bpf_seen);
+	ys_out_init(&d->out, L->outf, L->cfg.format);
+	d->out.w = &L->writer;
+	*ops = (struct ys_record_ops){ .on_write = on_write, .on_open = on_open,
 				       .on_close = on_close, .on_exit = on_exit_rec,
+				       .on_proc = on_proc, .on_bpf = on_bpf,
 				       .on_blind = on_blind, .arg = L };
 }
 
@@ -228,4 +331,11 @@ int ys_drain_stop(struct ys_live *L)
 	pthread_join(L->drain.thread, NULL);
 	L->drain.started = false;
 	return atomic_load(&L->drain.err);
+}
+
+void ys_drain_fini(struct ys_live *L)
+{
+	ys_procs_fini(&L->drain.procs);
+	ys_idmap_fini(&L->drain.bpf_seen);
+	ys_out_fini(&L->drain.out);
 }

@@ -11,6 +11,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "idmap.h"
+#include "output.h"
+#include "procs.h"
+
 struct ys_live;
 
 struct ys_drain {
@@ -25,14 +29,24 @@ struct ys_drain {
 	_Atomic uint64_t freezes, frozen_ns;
 	uint64_t frozen_since;
 	unsigned since_regulate;	/* records since the ring was last looked at */
+	/* process-level records, handled here */
+	struct ys_procs procs;		/* who each process is (procs.h) */
+	struct ys_idmap bpf_seen;	/* tgid -> bpf() calls not on our objects */
+	_Atomic uint64_t bpf_ours;	/* bpf() calls on our maps, programs, links */
+	_Atomic uint64_t bpf_others;
+	_Atomic uint32_t last_exit;	/* -p: the last traced process to go */
+	struct ys_out out;		/* its own event lines (bpf) */
 };
 
 #include "records.h"
 
-/* The record handlers of the drain thread (arg: L), for ys_capture_open. */
-struct ys_record_ops ys_drain_ops(struct ys_live *L);
+/* Before the capture opens: the drain thread's tables and output, and its
+ * record handlers (arg: L) for ys_capture_open. */
+void ys_drain_init(struct ys_live *L, struct ys_record_ops *ops);
 int ys_drain_start(struct ys_live *L);
 /* Drains the ring one last time, shuts the workers down, and ends. */
 int ys_drain_stop(struct ys_live *L);
+/* After the workers are gone. */
+void ys_drain_fini(struct ys_live *L);
 
 #endif

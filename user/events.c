@@ -112,6 +112,7 @@ static int stream_from_write(struct ys_shard *sh, const struct ys_rec_write *w,
 	s->pid = w->tgid;
 	s->tid = w->tid;
 	s->fd = w->fd;
+	s->proc = ys_proc_slots_attach(&sh->procs, w->tgid);
 	/* after an eviction the new stream picks up where the old one ended,
 	 * under its name */
 	t = stream_begin(sh, s);
@@ -160,6 +161,7 @@ static int end_stream(struct ys_shard *sh, struct ys_stream *s, uint64_t written
 	e = ys_totals_stream(&sh->totals, s, r, true);
 	if (!err)
 		err = e;
+	ys_proc_slots_detach(&sh->procs, s->proc);
 	ys_table_remove(&sh->table, s);
 	atomic_fetch_sub(&L->streams, 1);
 	return err;
@@ -234,6 +236,7 @@ int ys_ev_open(struct ys_shard *sh, const struct ys_rec_open *o)
 	s->pid = o->tgid;
 	s->tid = o->tid;
 	s->fd = o->fd;
+	s->proc = ys_proc_slots_attach(&sh->procs, o->tgid);
 	s->kkey = o->key;
 	memcpy(s->comm, o->comm, sizeof(s->comm));
 	s->comm[sizeof(s->comm) - 1] = 0;
@@ -331,6 +334,33 @@ int ys_ev_shutdown(struct ys_shard *sh)
 	return err;
 }
 
+/* ---- processes ---- */
+
+/* What the process wrote before it changed (exec, rename, credentials) is
+ * scanned first, so that its matches name the writer as it was. */
+int ys_ev_proc(struct ys_shard *sh, struct ys_process *p)
+{
+	struct ys_proc_slot *slot = ys_proc_slots_find(&sh->procs, p->tgid);
+	struct ys_stream *s, *next;
+	int err = 0;
+
+	for (s = slot ? sh->table.due_head : NULL; s && !err; s = next) {
+		next = s->due_next;
+		if (s->proc == slot && ys_stream_pending(s))
+			err = ys_stream_flush(&sh->engine, s, false);
+	}
+	if (err) {
+		ys_proc_put(p);
+		return err;
+	}
+	return ys_proc_slots_set(&sh->procs, p);
+}
+
+void ys_ev_proc_gone(struct ys_shard *sh, uint32_t tgid)
+{
+	ys_proc_slots_gone(&sh->procs, tgid);
+}
+
 /* ---- shards ---- */
 
 static int on_match(void *arg, struct ys_engine *e, struct ys_stream *s,
@@ -353,6 +383,7 @@ int ys_shard_init(struct ys_shard *sh, struct ys_live *L, unsigned idx)
 	sh->L = L;
 	sh->idx = idx;
 	ys_idmap_init(&sh->tombs);
+	ys_proc_slots_init(&sh->procs);
 	ys_out_init(&sh->out, L->outf, L->cfg.format);
 	sh->out.show_strings = L->cfg.show_strings;
 	sh->out.w = &L->writer;
@@ -414,4 +445,5 @@ void ys_shard_fini(struct ys_shard *sh)
 		ys_table_fini(&sh->table);
 	tombs_clear(sh);
 	ys_totals_fini(&sh->totals);
+	ys_proc_slots_fini(&sh->procs);
 }

@@ -23,6 +23,9 @@ int ys_shard_reload(struct ys_shard *sh, struct ys_rules *rules);
 int ys_ev_open(struct ys_shard *sh, const struct ys_rec_open *o);
 int ys_ev_write(struct ys_shard *sh, const struct ys_rec_write *w, const uint8_t *data);
 int ys_ev_close(struct ys_shard *sh, const struct ys_rec_close *c);
+/* A process's context from now on (takes the reference p comes with). */
+int ys_ev_proc(struct ys_shard *sh, struct ys_process *p);
+void ys_ev_proc_gone(struct ys_shard *sh, uint32_t tgid);
 /* Every record is in: the streams still open end with "shutdown". */
 int ys_ev_shutdown(struct ys_shard *sh);
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* A small u64 -> u64 hash map (open addressing) for tombstones: evicted
- * streams remember where they ended until the kernel says they closed. */
+/* A small u64 -> u64 hash map (open addressing) for tombstones (evicted
+ * streams remember where they ended until the kernel says they closed)
+ * and process contexts by tgid. */
 #ifndef YS_IDMAP_H
 #define YS_IDMAP_H
 
@@ -21,5 +22,7 @@ void ys_idmap_fini(struct ys_idmap *m);
 /* key must not be 0 */
 int ys_idmap_put(struct ys_idmap *m, uint64_t key, uint64_t val);
 bool ys_idmap_take(struct ys_idmap *m, uint64_t key, uint64_t *val);
+/* Looks key up and leaves it there. */
+bool ys_idmap_get(const struct ys_idmap *m, uint64_t key, uint64_t *val);
 
 #endif

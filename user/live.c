@@ -253,6 +253,7 @@ static int exit_code(const struct ys_live *L, int err, bool running)
 
 static void live_cleanup(struct ys_live *L)
 {
+	ys_targets_abandon(L);
 	if (L->ctl)
 		ys_control_close(L->ctl);
 	if (L->epfd >= 0)
@@ -263,6 +264,7 @@ static void live_cleanup(struct ys_live *L)
 		close(L->timerfd);
 	ys_drain_stop(L);
 	ys_workers_fini(L);
+	ys_drain_fini(L);
 	ys_writer_stop(&L->writer);
 	if (L->wakefd >= 0)
 		close(L->wakefd);
@@ -293,6 +295,10 @@ static int run(struct ys_live *L)
 	/* stopping before the command ended: it must not go on unwatched */
 	if (err)
 		ys_targets_kill_command(L);
+	if (!err && atomic_load(&L->drain.targets_gone))
+		ys_note("stopping: every traced process has exited (-p%s; the last was %u)",
+		       L->cfg.follow ? " -f: the processes and their descendants" : "",
+		       atomic_load(&L->drain.last_exit));
 	e = ys_drain_stop(L);
 	if (!err)
 		err = e;
@@ -322,6 +328,7 @@ static unsigned default_workers(void)
 int ys_live_main(int argc, char **argv)
 {
 	struct ys_live L = { .epfd = -1, .sigfd = -1, .timerfd = -1, .wakefd = -1, .child = -1,
+			     .child_go = -1, .child_err = -1,
 			     .cg = { .freeze_fd = -1 } };
 	struct ys_record_ops ops;
 	char defrules[PATH_MAX];
@@ -376,7 +383,7 @@ int ys_live_main(int argc, char **argv)
 		running = true;
 		goto cleanup;
 	}
-	ops = ys_drain_ops(&L);
+	ys_drain_init(&L, &ops);
 	err = ys_capture_open(&L.cfg.copts, &ops, &L.cap);
 	if (!err && L.cfg.copts.tls) {
 		err = ys_tls_open(L.cap, &L.cfg.copts, &L.tls);
@@ -398,6 +405,12 @@ int ys_live_main(int argc, char **argv)
 	err = open_control(&L);
 	if (!err)
 		err = L.cfg.command ? ys_targets_spawn(&L) : ys_targets_add(&L);
+	/* the targets are in: from here on only the BPF side changes our
+	 * maps, and then the command may run */
+	if (!err)
+		err = ys_capture_seal(L.cap);
+	if (!err)
+		err = ys_targets_release(&L);
 	if (err)
 		goto cleanup;
 	err = ys_drain_start(&L);

@@ -19,6 +19,7 @@
 #include "opts.h"
 #include "outfile.h"
 #include "output.h"
+#include "procs.h"
 #include "routes.h"
 #include "rules.h"
 #include "scan.h"
@@ -37,6 +38,7 @@ struct ys_shard {
 	struct ys_table table;
 	struct ys_engine engine;
 	struct ys_idmap tombs;		/* evicted stream id -> struct tomb * */
+	struct ys_proc_slots procs;	/* who wrote its streams (procs.h) */
 	size_t published_memory;	/* what this shard has added to L->memory */
 	/* streams already ended, for the totals */
 	uint64_t ended_written, ended_scanned, ended_dropped, ended_truncated;
@@ -76,6 +78,7 @@ struct ys_live {
 	int epfd, sigfd, timerfd;
 	int wakefd;			/* threads tell the loop of errors and ends */
 	pid_t child;			/* -- COMMAND */
+	int child_go, child_err;	/* its start pipe and exec error pipe, till it runs */
 	int child_status;
 	bool child_done;
 	bool stop;

@@ -17,6 +17,9 @@ void ys_loss_snap(struct ys_live *L, struct ys_loss_snap *s)
 	s->backlog_bytes = atomic_load(&L->drain.backlog_bytes);
 	s->backlog_records = atomic_load(&L->drain.backlog_records);
 	s->events_dropped = atomic_load(&L->writer.lines_dropped);
+	s->bpf_ours = atomic_load(&L->drain.bpf_ours);
+	s->bpf_others = atomic_load(&L->drain.bpf_others);
+	s->proc_records = atomic_load(&L->drain.procs.records);
 }
 
 /* What is lost, by what it means for the promise: bytes not scanned, and
@@ -37,12 +40,18 @@ static size_t deltas(const struct ys_loss_snap *a, const struct ys_loss_snap *b,
 	} while (0)
 	D("bytes_dropped", "bytes dropped (ring buffer full)", k.bytes_dropped);
 	D("backlog_bytes_dropped", "bytes dropped (scan backlog)", backlog_bytes);
-	D("bytes_unattributed", "bytes written while the stream map was full", k.bytes_unattributed);
+	D("bytes_unattributed", "bytes in no stream", k.bytes_unattributed);
+	D("streams_full", "writes in no stream: the kernel's stream table was full (--max-streams)",
+	  k.streams_full);
+	D("traced_full", "processes not followed: the kernel's table of traced processes was full",
+	  k.traced_full);
 	D("bytes_unread", "bytes the kernel could not read", k.bytes_unread);
 	D("control_records_dropped", "control records lost", k.ctrl_dropped);
 	D("missed_runs", "program runs missed", missed_runs);
 	D("args_full", "writes missed (argument map full)", k.args_full);
 	D("events_dropped", "events not written (slow output)", events_dropped);
+	D("bpf_calls_on_yarasnoop", "bpf() calls by traced processes on yarasnoop's maps, programs or links",
+	  bpf_ours);
 #undef D
 	return n;
 }
@@ -50,7 +59,7 @@ static size_t deltas(const struct ys_loss_snap *a, const struct ys_loss_snap *b,
 void ys_loss_tick(struct ys_live *L, uint64_t now)
 {
 	struct ys_loss_snap cur;
-	struct delta d[8];
+	struct delta d[16];
 	struct ys_buf line = { 0 };
 	struct ys_json j;
 	size_t n;
@@ -95,6 +104,9 @@ void ys_loss_json(struct ys_json *j, struct ys_live *L, const struct ys_loss_sna
 	ys_json_kbool(j, "lossless", L->lossless);
 	ys_json_ku64(j, "freezes", atomic_load(&L->drain.freezes));
 	ys_json_ku64(j, "frozen_ms", atomic_load(&L->drain.frozen_ns) / 1000000);
+	ys_json_ku64(j, "proc_records", s->proc_records);
+	ys_json_ku64(j, "bpf_calls_on_yarasnoop", s->bpf_ours);
+	ys_json_ku64(j, "bpf_calls_other", s->bpf_others);
 	ys_json_obj_end(j);
 	ys_json_key(j, "kernel");
 	ys_json_obj_begin(j);
@@ -113,5 +125,10 @@ void ys_loss_json(struct ys_json *j, struct ys_live *L, const struct ys_loss_sna
 	ys_json_ku64(j, "streams_unseen", k->streams_unseen);
 	ys_json_ku64(j, "pos_uncertain", k->pos_uncertain);
 	ys_json_ku64(j, "procs_full", k->procs_full);
+	ys_json_ku64(j, "streams_full", k->streams_full);
+	ys_json_ku64(j, "bytes_map_full", k->bytes_map_full);
+	ys_json_ku64(j, "traced_full", k->traced_full);
+	ys_json_ku64(j, "bpf_calls", k->bpf_calls);
+	ys_json_ku64(j, "proc_records", k->proc_records);
 	ys_json_obj_end(j);
 }

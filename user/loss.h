@@ -18,6 +18,8 @@ struct ys_loss_snap {
 	uint64_t missed_runs;
 	uint64_t backlog_bytes, backlog_records;
 	uint64_t events_dropped;
+	uint64_t bpf_ours, bpf_others;	/* bpf() calls of traced processes */
+	uint64_t proc_records;		/* process contexts taken */
 };
 
 void ys_loss_snap(struct ys_live *L, struct ys_loss_snap *s);

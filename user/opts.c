@@ -13,6 +13,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "cgroup.h"
 #include "control.h"
 #include "opts.h"
 #include "targets.h"
@@ -123,12 +124,53 @@ cleanup:
 	return err;
 }
 
+/* A list of process names (-C, --exclude-comm), each as the kernel keeps
+ * it: 1 to 15 bytes. */
+static int set_names(const struct row *r, const char *val, char (*names)[YS_TASK_COMM_LEN],
+		     uint32_t *n)
+{
+	char *copy = strdup(val), *tok, *save = NULL;
+	int err = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	if (!*val)
+		err = bad(r, val);
+	for (tok = strtok_r(copy, ",", &save); tok && !err; tok = strtok_r(NULL, ",", &save)) {
+		if (strlen(tok) >= YS_TASK_COMM_LEN)
+			err = bad(r, tok);
+		else if (*n >= YS_COMM_LIST_MAX)
+			err = ys_opts_bad_value(r->name[0] == 'c' ? "-C" : "--exclude-comm", val,
+						"at most 16 names");
+		else
+			snprintf(names[(*n)++], YS_TASK_COMM_LEN, "%s", tok);
+	}
+	free(copy);
+	return err;
+}
+
 static int set_comm(struct ys_config *c, const struct row *r, const char *val)
 {
-	if (!*val || strlen(val) >= YS_TASK_COMM_LEN)
-		return bad(r, val);
-	c->copts.comm = val;
-	c->targets |= YS_TARGET_COMM;
+	int err = set_names(r, val, c->copts.comms, &c->copts.ncomms);
+
+	if (!err)
+		c->targets |= YS_TARGET_COMM;
+	return err;
+}
+
+static int set_exclude(struct ys_config *c, const struct row *r, const char *val)
+{
+	return set_names(r, val, c->copts.excludes, &c->copts.nexcludes);
+}
+
+static int set_cgroup(struct ys_config *c, const struct row *r, const char *val)
+{
+	int err = ys_cgroup_target(val, &c->cgroup_path);
+
+	if (err)
+		return err;
+	c->copts.cgroup = c->cgroup_path;
+	c->targets |= YS_TARGET_CGROUP;
 	return 0;
 }
 
@@ -243,10 +285,13 @@ static const struct row table[] = {
 	/* live targets */
 	{ 'p', "pid", L, K_FUNC, .fn = set_pids, .takes_value = true, .target = true, .arg = "PID[,PID...]",
 	  .want = "a process id", .help = "these processes (with -f, and their children)" },
-	{ 'C', "comm", L, K_FUNC, .fn = set_comm, .takes_value = true, .target = true, .arg = "COMM",
-	  .want = "a command name of 1 to 15 characters", .help = "processes named COMM, now and later" },
+	{ 'C', "comm", L, K_FUNC, .fn = set_comm, .takes_value = true, .target = true, .arg = "COMM[,COMM...]",
+	  .want = "command names of 1 to 15 characters, like bash,sh",
+	  .help = "processes named COMM, now and later (at exec and rename)" },
 	{ 'u', "uid", L, K_FUNC, .fn = set_uid, .takes_value = true, .target = true, .arg = "UID",
-	  .want = "a numeric uid", .help = "processes of user UID, now and later" },
+	  .want = "a numeric uid", .help = "writes by user UID (real or effective uid at the write)" },
+	{ 0, "cgroup", L, K_FUNC, .fn = set_cgroup, .takes_value = true, .target = true, .arg = "PATH",
+	  .help = "processes in this cgroup v2 or below it (a service, a container)" },
 	{ 'a', "all", L, K_FUNC, .fn = set_all, .target = true, .help = "every process but yarasnoop" },
 
 	/* scanning */
@@ -261,6 +306,8 @@ static const struct row table[] = {
 	{ 'f', "follow", L, K_FLAG, AT(follow), .help = "follow children (always on for -- COMMAND)" },
 	{ 0, "user", L, K_FUNC, .fn = set_user, .takes_value = true, .arg = "USER",
 	  .help = "run -- COMMAND as USER (name or uid), with USER's groups, HOME, USER, LOGNAME" },
+	{ 0, "exclude-comm", L, K_FUNC, .fn = set_exclude, .takes_value = true, .arg = "COMM[,COMM...]",
+	  .want = "command names of 1 to 15 characters", .help = "never trace processes with these names" },
 	{ 0, "fd", L, K_FUNC, .fn = set_fds, .takes_value = true, .arg = "LIST",
 	  .want = "fds from 0 to 1023, like 1,2", .help = "only writes through these fds (e.g. 1,2)" },
 	{ 0, "capture-max", L, K_SIZE, AT(copts.capture_max), .min = 1, .max = 1ull << 30, .arg = "SIZE",
@@ -522,11 +569,11 @@ static int check(struct ys_config *c)
 	switch (c->cmd) {
 	case YS_CMD_LIVE:
 		if (!c->targets) {
-			ys_err("no target: give -p PID, -C COMM, -u UID, -a, or -- COMMAND (see --help)");
+			ys_err("no target: give -p PID, -C COMM, -u UID, --cgroup PATH, -a, or -- COMMAND (see --help)");
 			return -EINVAL;
 		}
 		if (c->targets & (c->targets - 1)) {
-			ys_err("give one kind of target: -p, -C, -u, -a or -- COMMAND");
+			ys_err("give one kind of target: -p, -C, -u, --cgroup, -a or -- COMMAND");
 			return -EINVAL;
 		}
 		if (c->user && !c->command) {
@@ -544,6 +591,7 @@ static int check(struct ys_config *c)
 		 * not (BENCHMARKS.md): on by default only for a command we run */
 		c->copts.tls = c->tls_on || (c->command && !c->tls_off);
 		c->copts.tls_required = c->tls_on;
+		c->copts.max_streams = c->max_streams;
 		return 0;
 	case YS_CMD_REPLAY:
 		if (!c->ninputs) {
@@ -631,6 +679,8 @@ void ys_config_free(struct ys_config *c)
 	free(c->inputs);
 	free(c->pids);
 	ys_run_as_free(&c->run_as);
+	free(c->cgroup_path);
 	c->rules = c->inputs = NULL;
 	c->pids = NULL;
+	c->cgroup_path = NULL;
 }

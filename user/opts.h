@@ -29,6 +29,7 @@ enum ys_target {
 	YS_TARGET_UID = 1 << 2,
 	YS_TARGET_ALL = 1 << 3,
 	YS_TARGET_CMD = 1 << 4,
+	YS_TARGET_CGROUP = 1 << 5,
 };
 
 enum ys_tristate { YS_AUTO, YS_ON, YS_OFF };
@@ -58,6 +59,7 @@ struct ys_config {
 	const char *user;		/* --user: the command runs as USER */
 	struct ys_run_as run_as;
 	bool follow;
+	char *cgroup_path;		/* --cgroup, resolved */
 	struct ys_capture_opts copts;
 	bool fail_on_match;
 	bool allow_incomplete;		/* a partial scan does not fail the gate */

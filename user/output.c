@@ -47,8 +47,121 @@ int ys_out_emit(struct ys_out *o)
 	return o->err;
 }
 
+/* The command line's arguments (NUL-separated), as a JSON array. */
+static void json_argv(struct ys_json *j, const struct ys_process *p)
+{
+	size_t at = 0;
+
+	ys_json_arr_begin(j);
+	while (at < p->cmdline_len) {
+		size_t n = strnlen(p->cmdline + at, p->cmdline_len - at);
+
+		ys_json_str(j, p->cmdline + at, n);
+		at += n + 1;
+	}
+	ys_json_arr_end(j);
+}
+
+static void json_u32_or_null(struct ys_json *j, const char *k, uint32_t v)
+{
+	ys_json_key(j, k);
+	if (v == UINT32_MAX)
+		ys_json_null(j);
+	else
+		ys_json_u64(j, v);
+}
+
+void ys_process_json(struct ys_json *j, const struct ys_process *p)
+{
+	ys_json_ku64(j, "pid", p->tgid);
+	ys_json_ku64(j, "ppid", p->ppid);
+	ys_json_key(j, "comm");
+	ys_json_str(j, p->comm, strnlen(p->comm, sizeof(p->comm)));
+	ys_json_ku64(j, "uid", p->uid);
+	ys_json_ku64(j, "euid", p->euid);
+	ys_json_ku64(j, "gid", p->gid);
+	ys_json_ku64(j, "egid", p->egid);
+	json_u32_or_null(j, "loginuid", p->loginuid);
+	json_u32_or_null(j, "sessionid", p->sessionid);
+	ys_json_key(j, "exe");
+	if (p->exe_flags & YS_PATH_OK)
+		ys_json_cstr(j, p->exe);
+	else
+		ys_json_null(j);
+	ys_json_kbool(j, "exe_outside_root", p->exe_flags & YS_PATH_OUTSIDE);
+	ys_json_key(j, "argv");
+	if (p->cmdline_known)
+		json_argv(j, p);
+	else
+		ys_json_null(j);
+	ys_json_kbool(j, "argv_cut", p->cmdline_cut);
+	ys_json_kstr(j, "cgroup", p->cgroup);
+	ys_json_ku64(j, "cgroup_id", p->cgroup_id);
+	ys_json_key(j, "container");
+	if (p->container[0]) {
+		ys_json_obj_begin(j);
+		ys_json_kstr(j, "runtime", p->runtime);
+		ys_json_kstr(j, "id", p->container);
+		if (p->pod[0])
+			ys_json_kstr(j, "pod", p->pod);
+		ys_json_obj_end(j);
+	} else {
+		ys_json_null(j);
+	}
+	ys_json_ku64(j, "ns_pid", p->ns_pid);
+	ys_json_ku64(j, "pidns", p->pidns);
+	ys_json_ku64(j, "mntns", p->mntns);
+}
+
+void ys_process_text(struct ys_buf *b, const struct ys_process *p)
+{
+	ys_buf_printf(b, " ppid=%u uid=%u", p->ppid, p->uid);
+	if (p->euid != p->uid)
+		ys_buf_printf(b, " euid=%u", p->euid);
+	if (p->loginuid != UINT32_MAX)
+		ys_buf_printf(b, " auid=%u", p->loginuid);
+	if (p->ns_pid != p->tgid)
+		ys_buf_printf(b, " nspid=%u", p->ns_pid);
+	if (p->container[0])
+		ys_buf_printf(b, " container=%s:%.12s", p->runtime[0] ? p->runtime : "unknown",
+			      p->container);
+	ys_buf_puts(b, " exe=");
+	ys_buf_text_str(b, p->exe, strlen(p->exe));
+	if (p->cmdline_known) {
+		char cmd[YS_CMDLINE_MAX];
+		size_t n = YS_MIN(p->cmdline_len, sizeof(cmd));
+
+		/* the arguments as ps shows them: NULs become spaces */
+		for (size_t i = 0; i < n; i++)
+			cmd[i] = p->cmdline[i] ? p->cmdline[i] : ' ';
+		while (n && cmd[n - 1] == ' ')
+			n--;
+		ys_buf_puts(b, " cmd=");
+		ys_buf_text_str(b, cmd, n);
+	}
+}
+
+/* "process": {..} or null */
+static void json_kprocess(struct ys_json *j, const struct ys_process *p)
+{
+	ys_json_key(j, "process");
+	if (!p) {
+		ys_json_null(j);
+		return;
+	}
+	ys_json_obj_begin(j);
+	ys_process_json(j, p);
+	ys_json_obj_end(j);
+}
+
+static const struct ys_process *stream_process(const struct ys_stream *s)
+{
+	return s->proc ? s->proc->p : NULL;
+}
+
 void ys_stream_ident_json(struct ys_json *j, const struct ys_stream *s)
 {
+	const struct ys_process *p = stream_process(s);
 	char uuid[37];
 
 	uuid_unparse_lower(s->uuid, uuid);
@@ -63,10 +176,12 @@ void ys_stream_ident_json(struct ys_json *j, const struct ys_stream *s)
 	ys_json_str(j, s->comm, strnlen(s->comm, YS_COMM_LEN));
 	ys_json_ki64(j, "fd", s->fd);
 	ys_json_kstr(j, "path", s->path);
+	json_kprocess(j, p);
 }
 
 void ys_stream_ident_text(struct ys_buf *b, const struct ys_stream *s)
 {
+	const struct ys_process *p = stream_process(s);
 	char uuid[37];
 
 	uuid_unparse_lower(s->uuid, uuid);
@@ -80,6 +195,63 @@ void ys_stream_ident_text(struct ys_buf *b, const struct ys_stream *s)
 	ys_buf_text_str(b, s->comm, strnlen(s->comm, YS_COMM_LEN));
 	ys_buf_printf(b, " fd=%d path=", s->fd);
 	ys_buf_text_str(b, s->path ? s->path : "", s->path ? strlen(s->path) : 0);
+	if (p)
+		ys_process_text(b, p);
+}
+
+static const char *const bpf_cmds[] = {
+	"map_create", "map_lookup_elem", "map_update_elem", "map_delete_elem", "map_get_next_key",
+	"prog_load", "obj_pin", "obj_get", "prog_attach", "prog_detach", "prog_test_run",
+	"prog_get_next_id", "map_get_next_id", "prog_get_fd_by_id", "map_get_fd_by_id",
+	"obj_get_info_by_fd", "prog_query", "raw_tracepoint_open", "btf_load", "btf_get_fd_by_id",
+	"task_fd_query", "map_lookup_and_delete_elem", "map_freeze", "btf_get_next_id",
+	"map_lookup_batch", "map_lookup_and_delete_batch", "map_update_batch", "map_delete_batch",
+	"link_create", "link_update", "link_get_fd_by_id", "link_get_next_id", "enable_stats",
+	"iter_create", "link_detach", "prog_bind_map", "token_create",
+};
+
+int ys_out_bpf(struct ys_out *o, const struct ys_rec_bpf *r, const char *name,
+	       const struct ys_process *p)
+{
+	struct ys_buf *b = &o->line;
+	char cmd[32];
+	struct ys_json j;
+
+	if (r->cmd < ARRAY_SIZE(bpf_cmds))
+		snprintf(cmd, sizeof(cmd), "%s", bpf_cmds[r->cmd]);
+	else
+		snprintf(cmd, sizeof(cmd), "cmd_%u", r->cmd);
+	ys_buf_reset(b);
+	if (o->format == YS_FMT_JSON) {
+		ys_json_init(&j, b);
+		ys_json_obj_begin(&j);
+		ys_json_kstr(&j, "type", "bpf");
+		ys_json_ktime(&j, "time", ys_realtime_ns());
+		ys_json_ku64(&j, "pid", r->tgid);
+		ys_json_ku64(&j, "tid", r->tid);
+		ys_json_key(&j, "comm");
+		ys_json_str(&j, r->comm, strnlen(r->comm, sizeof(r->comm)));
+		ys_json_kstr(&j, "cmd", cmd);
+		ys_json_ku64(&j, "id", r->id);
+		ys_json_kbool(&j, "ours", name != NULL);
+		ys_json_key(&j, "object");
+		if (name)
+			ys_json_cstr(&j, name);
+		else
+			ys_json_null(&j);
+		json_kprocess(&j, p);
+		ys_json_obj_end(&j);
+	} else {
+		ys_buf_time(b, ys_realtime_ns());
+		ys_buf_printf(b, " bpf pid=%u tid=%u comm=", r->tgid, r->tid);
+		ys_buf_text_str(b, r->comm, strnlen(r->comm, sizeof(r->comm)));
+		ys_buf_printf(b, " cmd=%s id=%u", cmd, r->id);
+		if (name)
+			ys_buf_printf(b, " ours=%s", name);
+		if (p)
+			ys_process_text(b, p);
+	}
+	return ys_out_emit(o);
 }
 
 static void json_tags(struct ys_json *j, const YR_RULE *rule)

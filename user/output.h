@@ -13,6 +13,7 @@
 #include <yara.h>
 
 #include "buf.h"
+#include "procs.h"
 #include "streams.h"
 
 enum ys_format { YS_FMT_TEXT, YS_FMT_JSON };
@@ -41,6 +42,14 @@ struct ys_json;
  * caller's JSON object, or "stream=UUID pid=.. ..." on a text line. */
 void ys_stream_ident_json(struct ys_json *j, const struct ys_stream *s);
 void ys_stream_ident_text(struct ys_buf *b, const struct ys_stream *s);
+/* A process's context: a "process" object's fields (JSON), or
+ * " ppid=.. uid=.. exe=.." (text). */
+void ys_process_json(struct ys_json *j, const struct ys_process *p);
+void ys_process_text(struct ys_buf *b, const struct ys_process *p);
+/* A traced process called bpf(); name: the object of ours it names, or
+ * NULL; p: its context if known. */
+int ys_out_bpf(struct ys_out *o, const struct ys_rec_bpf *r, const char *name,
+	       const struct ys_process *p);
 /* A rule's first match in a stream. */
 int ys_out_match(struct ys_out *o, const struct ys_stream *s, const YR_RULE *rule,
 		 YR_SCAN_CONTEXT *ctx);

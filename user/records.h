@@ -16,6 +16,8 @@ struct ys_record_ops {
 	int (*on_close)(void *arg, const struct ys_rec_close *c);
 	int (*on_exit)(void *arg, const struct ys_rec_exit *x);
 	int (*on_blind)(void *arg, const struct ys_rec_blind *b);
+	int (*on_proc)(void *arg, const struct ys_rec_proc *p);
+	int (*on_bpf)(void *arg, const struct ys_rec_bpf *b);
 	void *arg;
 };
 

@@ -289,6 +289,7 @@ static void totals_json(struct ys_live *L, struct ys_json *j, const struct total
 static int stats_json(struct ys_live *L, const struct ys_stats_req *req, struct ys_buf *b)
 {
 	struct ys_map_counts mc = { 0 };
+	struct ys_map_sizes ms;
 	struct ys_loss_snap snap;
 	const struct ys_totals *names;
 	struct totals t, all;
@@ -327,15 +328,22 @@ static int stats_json(struct ys_live *L, const struct ys_stats_req *req, struct 
 	ys_json_ku64(&j, "rules_bytes", L->rules->rules_bytes);
 	ys_json_ku64(&j, "ring_bytes", L->cfg.copts.ring_size);
 	ys_json_ku64(&j, "workers", L->nworkers);
+	/* process contexts: every version alive, with the drain's table */
+	ys_json_ku64(&j, "process_contexts", atomic_load(&L->drain.procs.versions));
+	ys_json_ku64(&j, "process_context_bytes", atomic_load(&L->drain.procs.bytes));
 	ys_json_obj_end(&j);
 	/* entries in the kernel's maps: after churn they must come back down */
 	ys_capture_map_counts(L->cap, &mc);
+	ys_capture_map_sizes(L->cap, &ms);
 	ys_json_key(&j, "kernel_maps");
 	ys_json_obj_begin(&j);
 	ys_json_ku64(&j, "traced", mc.traced);
 	ys_json_ku64(&j, "args", mc.args);
 	ys_json_ku64(&j, "streams", mc.streams);
 	ys_json_ku64(&j, "procs", mc.procs);
+	ys_json_ku64(&j, "traced_max", ms.traced);
+	ys_json_ku64(&j, "streams_max", ms.streams);
+	ys_json_ku64(&j, "procs_max", ms.procs);
 	ys_json_obj_end(&j);
 	ys_json_ku64(&j, "tombstones", t.tombstones);
 	ys_loss_snap(L, &snap);
@@ -455,6 +463,8 @@ static void incomplete_reasons(struct ys_live *L, const struct totals *t, const 
 		{ k->ctrl_dropped, "control records lost" },
 		{ missed, "program runs missed" },
 		{ k->args_full, "writes missed" },
+		{ k->traced_full, "processes not followed (the traced map was full)" },
+		{ atomic_load(&L->drain.bpf_ours), "bpf() calls by traced processes on yarasnoop's maps, programs or links" },
 		{ rs->malformed, "records malformed" },
 		{ t->tombs_lost, "tombstones lost (accounting of evicted streams)" },
 		{ L->route_totals.calls, "calls by blind routes (not scanned)" },

@@ -64,6 +64,7 @@ struct ys_stream {
 	uint64_t kkey;			/* live: the kernel's key (ys_rec_open.key), 0 unknown */
 	char comm[YS_COMM_LEN];
 	char *path;			/* owned; NULL until known */
+	struct ys_proc_slot *proc;	/* live: who wrote it (procs.h); NULL unknown */
 	const char *input;		/* replay: the file (not owned) */
 
 	/* rule bitmap (num_rules bits), then pattern bitmap (num_strings bits) */

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -60,14 +61,23 @@ static bool proc_alive(uint32_t pid)
 	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
 }
 
-/* -C/-u: processes already running when we start. */
+static bool comm_listed(const struct ys_capture_opts *co, const char *comm)
+{
+	for (uint32_t i = 0; i < co->ncomms; i++)
+		if (!strcmp(comm, co->comms[i]))
+			return true;
+	return false;
+}
+
+/* -C: processes already running when we start, by their leader's name
+ * (the kernel side sees later execs and renames). -u and --cgroup need no
+ * list: the kernel side asks them at every write. */
 static int add_existing(struct ys_live *L)
 {
 	const struct ys_capture_opts *co = &L->cfg.copts;
 	struct dirent *de;
 	DIR *d = opendir("/proc");
-	char path[64], comm[64];
-	struct stat st;
+	char comm[64];
 
 	if (!d)
 		return -errno;
@@ -76,14 +86,9 @@ static int add_existing(struct ys_live *L)
 
 		if (ys_parse_u64(de->d_name, &pid) || pid == (uint64_t)getpid())
 			continue;
-		if (co->comm && strcmp(ys_proc_comm((uint32_t)pid, comm, sizeof(comm)), co->comm))
+		if (!comm_listed(co, ys_proc_comm((uint32_t)pid, comm, sizeof(comm))))
 			continue;
-		if (co->uid_filter) {
-			snprintf(path, sizeof(path), "/proc/%llu", (unsigned long long)pid);
-			if (stat(path, &st) || st.st_uid != co->uid)
-				continue;
-		}
-		if (!ys_capture_trace_pid(L->cap, (uint32_t)pid, L->cfg.follow))
+		if (!ys_capture_trace_pid(L->cap, (uint32_t)pid, L->cfg.follow, YS_WHY_COMM))
 			ys_routes_at_attach(&L->routes, (uint32_t)pid);
 	}
 	closedir(d);
@@ -97,7 +102,7 @@ int ys_targets_add(struct ys_live *L)
 	int err;
 
 	for (size_t i = 0; i < c->npids; i++) {
-		err = ys_capture_trace_pid(L->cap, c->pids[i], c->follow);
+		err = ys_capture_trace_pid(L->cap, c->pids[i], c->follow, YS_WHY_PID);
 		if (err) {
 			ys_err("cannot trace process %u: %s", c->pids[i], strerror(-err));
 			return err;
@@ -115,7 +120,7 @@ int ys_targets_add(struct ys_live *L)
 		ys_err("none of the processes given to -p is still running");
 		return -ESRCH;
 	}
-	if (c->copts.comm || c->copts.uid_filter)
+	if (c->copts.ncomms)
 		return add_existing(L);
 	return 0;
 }
@@ -164,15 +169,13 @@ static void child(struct ys_live *L, pid_t parent, int go, int ep)
 	child_fail(ep, 0, errno);
 }
 
-/* The command starts stopped on a pipe until its pid is in the traced map,
- * so that we see it from its first instruction. */
+/* The command starts stopped on a pipe until its pid is in the traced map
+ * and our maps are sealed (ys_targets_release), so that we see it from its
+ * first instruction and it never finds our maps open to change. */
 int ys_targets_spawn(struct ys_live *L)
 {
-	char **cmd = L->cfg.command;
-	struct child_failure f;
 	pid_t parent = getpid();
 	int go[2], ep[2], e = 0;
-	ssize_t n;
 
 	if (pipe2(go, O_CLOEXEC))
 		return -errno;
@@ -198,22 +201,43 @@ int ys_targets_spawn(struct ys_live *L)
 	}
 	close(go[0]);
 	close(ep[1]);
-	e = ys_capture_trace_pid(L->cap, (uint32_t)L->child, true);
+	L->child_go = go[1];
+	L->child_err = ep[0];
+	e = ys_capture_trace_pid(L->cap, (uint32_t)L->child, true, YS_WHY_CMD);
 	if (e)
 		ys_err("cannot trace the command's process %d: %s", L->child, strerror(-e));
 	else if (L->lossless && (e = ys_cgroup_add(&L->cg, L->child)))
 		ys_err("cannot move the command into %s: %s", L->cg.path, strerror(-e));
-	if (e) {
-		close(go[1]);
-		close(ep[0]);
-		waitpid(L->child, NULL, 0);
-		L->child = -1;
-		return e;
-	}
-	n = write(go[1], "g", 1);
-	close(go[1]);
-	n = n == 1 ? read(ep[0], &f, sizeof(f)) : -1;
-	close(ep[0]);
+	if (e)
+		ys_targets_abandon(L);
+	return e;
+}
+
+void ys_targets_abandon(struct ys_live *L)
+{
+	if (L->child_go < 0)
+		return;
+	close(L->child_go);
+	close(L->child_err);
+	L->child_go = L->child_err = -1;
+	waitpid(L->child, NULL, 0);
+	L->child = -1;
+}
+
+int ys_targets_release(struct ys_live *L)
+{
+	char **cmd = L->cfg.command;
+	struct child_failure f;
+	ssize_t n;
+
+	if (L->child_go < 0)
+		return 0;
+	n = write(L->child_go, "g", 1);
+	close(L->child_go);
+	L->child_go = -1;
+	n = n == 1 ? read(L->child_err, &f, sizeof(f)) : -1;
+	close(L->child_err);
+	L->child_err = -1;
 	if (n != 0) {
 		if (n == sizeof(f) && f.stage == 1)
 			ys_err("cannot run %s as user %s: %s", cmd[0], L->cfg.user, strerror(f.err));

@@ -19,6 +19,8 @@ static void wake(int fd)
 		(void)one;
 }
 
+static struct ys_process *proc_of(const struct ys_qmsg *m);
+
 static int handle(struct ys_shard *sh, const struct ys_qmsg *m, bool *done)
 {
 	struct ys_rules *rules;
@@ -43,8 +45,26 @@ static int handle(struct ys_shard *sh, const struct ys_qmsg *m, bool *done)
 		/* done, switched or not (an error stops the run) */
 		atomic_fetch_sub(&sh->L->reload_pending, 1);
 		return err;
+	case YS_WMSG_PROC:
+		return ys_ev_proc(sh, proc_of(m));
+	case YS_WMSG_PROC_GONE: {
+		uint32_t tgid;
+
+		memcpy(&tgid, m->data, sizeof(tgid));
+		ys_ev_proc_gone(sh, tgid);
+		return 0;
+	}
 	}
 	return 0;
+}
+
+/* The process context a YS_WMSG_PROC carries, with its reference. */
+static struct ys_process *proc_of(const struct ys_qmsg *m)
+{
+	struct ys_process *p;
+
+	memcpy(&p, m->data, sizeof(p));
+	return p;
 }
 
 static void *worker_main(void *arg)
@@ -70,6 +90,8 @@ static void *worker_main(void *arg)
 				err = handle(sh, m, &done);
 			else if (m->kind == YS_WMSG_SHUTDOWN)
 				done = true;
+			else if (m->kind == YS_WMSG_PROC)
+				ys_proc_put(proc_of(m));
 			if (err && !atomic_load(&w->err)) {
 				atomic_store(&w->err, err);
 				wake(w->wakefd);

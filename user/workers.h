@@ -19,6 +19,9 @@ enum ys_wmsg {
 	YS_WMSG_CLOSE,		/* struct ys_rec_close */
 	YS_WMSG_SHUTDOWN,	/* every record is in: end every stream, stop */
 	YS_WMSG_RELOAD,		/* struct ys_rules *: switch the shard to them (SIGHUP) */
+	YS_WMSG_PROC,		/* struct ys_process *, with a reference: a process's
+				 * context from now on */
+	YS_WMSG_PROC_GONE,	/* uint32_t tgid: the process exited */
 };
 
 struct ys_worker {

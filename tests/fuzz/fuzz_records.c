@@ -4,6 +4,7 @@
  * hands them over. Every record is copied into a block of exactly its size,
  * so ASan sees any read past what the decoder checked; the handlers read
  * every byte they are promised and hold the decoder to its verdict. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +104,40 @@ static int on_blind(void *arg, const struct ys_rec_blind *b)
 	return p->ret;
 }
 
+/* A proc record's strings are handed over terminated, their lengths
+ * within what they hold, whatever the kernel side (or the input) said. */
+static int on_proc(void *arg, const struct ys_rec_proc *r)
+{
+	struct probe *p = arg;
+
+	check(p->size >= sizeof(*r));
+	check(r->type == YS_REC_PROC);
+	check(!memcmp(r, p->rec, offsetof(struct ys_rec_proc, comm)));
+	check(strnlen(r->comm, sizeof(r->comm)) < sizeof(r->comm));
+	check(strnlen(r->exe, YS_PATH_MAX) < YS_PATH_MAX);
+	check(strnlen(r->cgroup, YS_PATH_MAX) < YS_PATH_MAX);
+	check(r->exe_len < YS_PATH_MAX && r->cgroup_len < YS_PATH_MAX);
+	check(r->cmdline_len <= YS_CMDLINE_MAX);
+	touch(p, r->exe, r->exe_len);
+	touch(p, r->cgroup, r->cgroup_len);
+	touch(p, r->cmdline, r->cmdline_len);
+	p->calls++;
+	return p->ret;
+}
+
+static int on_bpf(void *arg, const struct ys_rec_bpf *b)
+{
+	struct probe *p = arg;
+
+	check(p->size >= sizeof(*b));
+	check(b->type == YS_REC_BPF);
+	check(!memcmp(b, p->rec, offsetof(struct ys_rec_bpf, comm)));
+	check(strnlen(b->comm, sizeof(b->comm)) < sizeof(b->comm));
+	touch(p, b, sizeof(*b));
+	p->calls++;
+	return p->ret;
+}
+
 /* What the record layouts in yarasnoop.h allow, worked out apart from the
  * decoder: the two must agree on every input. */
 static int well_formed(const uint8_t *rec, size_t size)
@@ -126,6 +161,10 @@ static int well_formed(const uint8_t *rec, size_t size)
 		return size >= sizeof(struct ys_rec_exit);
 	case YS_REC_BLIND:
 		return size >= sizeof(struct ys_rec_blind);
+	case YS_REC_PROC:
+		return size >= sizeof(struct ys_rec_proc);
+	case YS_REC_BPF:
+		return size >= sizeof(struct ys_rec_bpf);
 	}
 	return 0;
 }
@@ -137,7 +176,8 @@ static int decode_one(const uint8_t *src, size_t size, int ret, struct ys_record
 	struct probe p = { .size = size, .ret = ret };
 	struct ys_record_ops ops = {
 		.on_write = on_write, .on_open = on_open, .on_close = on_close,
-		.on_exit = on_exit_rec, .on_blind = on_blind, .arg = &p,
+		.on_exit = on_exit_rec, .on_proc = on_proc, .on_bpf = on_bpf,
+		.on_blind = on_blind, .arg = &p,
 	};
 	struct ys_record_ops none = { .arg = &p };
 	struct ys_record_stats before = *st;

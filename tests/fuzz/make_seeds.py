@@ -12,12 +12,16 @@ import struct
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 # include/yarasnoop.h
-REC_WRITE, REC_OPEN, REC_CLOSE, REC_EXIT, REC_BLIND = 1, 2, 3, 4, 5
+REC_WRITE, REC_OPEN, REC_CLOSE, REC_EXIT, REC_PROC, REC_BPF, REC_BLIND = 1, 2, 3, 4, 5, 6, 7
 ROUTE_WRITE, ROUTE_PWRITE64 = 1, 3
 W_POS, W_POS_UNCERTAIN = 1, 2
 CLOSE_UNSEEN = 4
 PATH_OK = 1
 PATH_MAX = 256
+CMDLINE_MAX = 256
+PROC_FIRST, PROC_CRED = 1, 4
+PROC_CMDLINE, PROC_CMDLINE_CUT = 1, 2
+BPF_MAP_DELETE_ELEM = 3
 
 
 def rec_write(stream, offset, data, truncated=0, pos=0, flags=0, route=ROUTE_WRITE, tgid=42,
@@ -47,6 +51,22 @@ def rec_blind(route, path, nbytes=0, flags=1, fd=3, src_fd=-1, comm=b'bash', mod
                        flags | 2, 1000, mode, 0x16, 1234, 0, PATH_OK, comm, len(path), 0) + p
 
 
+def rec_proc(reason=PROC_FIRST, uid=0, euid=0, loginuid=1000, comm=b'bash', exe=b'/usr/bin/bash',
+             cmdline=b'bash\0-i\0', cgroup=b'/user.slice/user-1000.slice/session-3.scope',
+             flags=PROC_CMDLINE, exe_len=None, cmdline_len=None, cgroup_len=None):
+    head = struct.pack('<IIIIIIIIIIIIQQQQ16sIIIIII', REC_PROC, reason, 42, 1, uid, euid, 0, 0,
+                       loginuid, 3, 42, flags, 123456789, 4026531841, 4026531836, 4242, comm,
+                       PATH_OK, len(exe) if exe_len is None else exe_len,
+                       len(cmdline) if cmdline_len is None else cmdline_len, PATH_OK,
+                       len(cgroup) if cgroup_len is None else cgroup_len, 0)
+    return (head + exe.ljust(2 * PATH_MAX, b'\0') + cmdline.ljust(2 * CMDLINE_MAX, b'\0') +
+            cgroup.ljust(2 * PATH_MAX, b'\0'))
+
+
+def rec_bpf(cmd=BPF_MAP_DELETE_ELEM, obj=17, comm=b'bpftool'):
+    return struct.pack('<IIIIII16s', REC_BPF, cmd, 42, 43, obj, 0, comm)
+
+
 def sequence(*recs):
     return b''.join(struct.pack('<H', len(r)) + r for r in recs)
 
@@ -56,6 +76,8 @@ assert len(rec_open(0, b'')) == 600
 assert len(rec_close(0, 0)) == 32
 assert len(rec_exit()) == 32
 assert len(rec_blind(3, b'')) == 608
+assert len(rec_proc()) == 1656
+assert len(rec_bpf()) == 40
 
 RECORDS = {
     'write': rec_write(7, 0, b'hello, world\n'),
@@ -71,9 +93,17 @@ RECORDS = {
     'close_unseen': rec_close(8, 21, reason=CLOSE_UNSEEN, fd=-1),
     'blind': rec_blind(3, b'/etc/shadow', 4096, src_fd=5),
     'header_only': struct.pack('<I', REC_WRITE),
-    'sequence': sequence(rec_open(9, b'/tmp/log'), rec_write(9, 0, b'secret\n'),
-                         rec_write(9, 7, b'more'), rec_close(9, 11, 1), rec_blind(1, b'/tmp/x'), rec_exit(0),
-                         b'\x05\0\0\0', b''),
+    'proc': rec_proc(),
+    'proc_container': rec_proc(cgroup=b'/system.slice/docker-' + b'0123456789abcdef' * 4 + b'.scope'),
+    'proc_unterminated': rec_proc(exe=b'/x' * 300, cmdline=b'a' * 600, cgroup=b'c' * 600,
+                                  flags=PROC_CMDLINE | PROC_CMDLINE_CUT, exe_len=4096,
+                                  cmdline_len=4096, cgroup_len=4096)[:1656],
+    'proc_cred': rec_proc(reason=PROC_CRED, uid=65534, euid=65534),
+    'bpf': rec_bpf(),
+    'sequence': sequence(rec_proc(), rec_open(9, b'/tmp/log'), rec_write(9, 0, b'secret\n'),
+                         rec_write(9, 7, b'more'), rec_close(9, 11, 1), rec_bpf(), rec_blind(1, b'/tmp/x'),
+                         rec_exit(0),
+                         b'\x63\0\0\0', b''),
 }
 
 OUTPUT = {

@@ -3,12 +3,15 @@
  * record that crosses the ring buffer as one JSON line, then the kernel's
  * counters: the kernel side's contract, seen without the scanner.
  *
- *   recdump [-o FILE] [--hooks exit|enter-exit] [--ring-size N] [--fd N] -- COMMAND [ARG...]
+ *   recdump [-o FILE] [--hooks exit|enter-exit] [--ring-size N] [--fd N] [--verifier-stats]
+ *           -- COMMAND [ARG...]
  *
  * Records: {"t":"write","id","off","len","trunc","pos","flags","route",
  * "tgid","tid","fd","data": hex}, {"t":"open","id","tgid","tid","fd","mode",
  * "ino","dev","f_flags","path"}, {"t":"close","id","bytes","reason","tgid",
- * "fd"}, {"t":"exit","tgid","code","unseen"}; last {"t":"kstats",...,
+ * "fd"}, {"t":"exit","tgid","code","unseen"}, {"t":"proc","reason","tgid","ppid","uid",
+ * "euid","loginuid","ns_pid","comm","exe","exe_flags","cmdline","cmd_flags","cgroup"} (strings
+ * hex), {"t":"bpf","cmd","tgid","id"}; last {"t":"kstats",...,
  * "streams_map": entries left}. Test helper: it prints captured bytes. */
 #include <errno.h>
 #include <poll.h>
@@ -68,6 +71,29 @@ static int on_exit_rec(void *arg, const struct ys_rec_exit *x)
 	return 0;
 }
 
+static int on_proc(void *arg, const struct ys_rec_proc *p)
+{
+	fprintf(out, "{\"t\":\"proc\",\"reason\":%u,\"tgid\":%u,\"ppid\":%u,\"uid\":%u,\"euid\":%u,"
+	       "\"loginuid\":%u,\"ns_pid\":%u,\"cgroup_id\":%llu,\"comm\":\"",
+	       p->reason, p->tgid, p->ppid, p->uid, p->euid, p->loginuid, p->ns_pid,
+	       (unsigned long long)p->cgroup_id);
+	hex((const uint8_t *)p->comm, strnlen(p->comm, sizeof(p->comm)));
+	fprintf(out, "\",\"exe\":\"");
+	hex((const uint8_t *)p->exe, strnlen(p->exe, YS_PATH_MAX));
+	fprintf(out, "\",\"exe_flags\":%u,\"cmdline\":\"", p->exe_flags);
+	hex((const uint8_t *)p->cmdline, p->cmdline_len);
+	fprintf(out, "\",\"cmd_flags\":%u,\"cgroup\":\"", p->flags);
+	hex((const uint8_t *)p->cgroup, strnlen(p->cgroup, YS_PATH_MAX));
+	fprintf(out, "\"}\n");
+	return 0;
+}
+
+static int on_bpf(void *arg, const struct ys_rec_bpf *b)
+{
+	fprintf(out, "{\"t\":\"bpf\",\"cmd\":%u,\"tgid\":%u,\"id\":%u}\n", b->cmd, b->tgid, b->id);
+	return 0;
+}
+
 static pid_t start(char **argv, int *go)
 {
 	int p[2];
@@ -94,7 +120,7 @@ int main(int argc, char **argv)
 {
 	struct ys_capture_opts o = { .capture_max = 1 << 20, .ring_size = 1 << 22, .follow_new = true };
 	struct ys_record_ops ops = { .on_write = on_write, .on_open = on_open, .on_close = on_close,
-				     .on_exit = on_exit_rec };
+				     .on_exit = on_exit_rec, .on_proc = on_proc, .on_bpf = on_bpf };
 	struct ys_capture *cap = NULL;
 	struct ys_map_counts mc;
 	struct ys_kstats k;
@@ -109,6 +135,8 @@ int main(int argc, char **argv)
 			out = fopen(argv[++i], "we");
 			if (!out)
 				return 2;
+		} else if (!strcmp(argv[i], "--verifier-stats")) {
+			o.verifier_stats = true;
 		} else if (!strcmp(argv[i], "--hooks") && i + 1 < argc) {
 			o.stash_args = !strcmp(argv[++i], "enter-exit");
 		} else if (!strcmp(argv[i], "--ring-size") && i + 1 < argc && !ys_parse_size(argv[i + 1], &v)) {
@@ -120,7 +148,7 @@ int main(int argc, char **argv)
 			o.fd_mask[v / 64] |= 1ull << (v % 64);
 			i++;
 		} else {
-			fprintf(stderr, "usage: recdump [-o FILE] [--hooks exit|enter-exit] [--ring-size N] [--fd N] -- CMD...\n");
+			fprintf(stderr, "usage: recdump [-o FILE] [--hooks exit|enter-exit] [--ring-size N] [--fd N] [--verifier-stats] -- CMD...\n");
 			return 2;
 		}
 	}
@@ -135,7 +163,7 @@ int main(int argc, char **argv)
 		return 3;
 	fflush(out);
 	pid = start(&argv[i + 1], &go);
-	if (pid < 0 || ys_capture_trace_pid(cap, (uint32_t)pid, true)) {
+	if (pid < 0 || ys_capture_trace_pid(cap, (uint32_t)pid, true, YS_WHY_CMD)) {
 		ys_capture_close(cap);
 		return 4;
 	}
@@ -157,13 +185,13 @@ int main(int argc, char **argv)
 	fprintf(out, "{\"t\":\"kstats\",\"writes\":%llu,\"bytes_written\":%llu,\"bytes_sent\":%llu,"
 	       "\"bytes_dropped\":%llu,\"bytes_unattributed\":%llu,\"ctrl_dropped\":%llu,"
 	       "\"streams_unseen\":%llu,\"pos_uncertain\":%llu,\"streams_map\":%llu,\"procs_map\":%llu,"
-	       "\"status\":%d}\n",
+	       "\"proc_records\":%llu,\"status\":%d}\n",
 	       (unsigned long long)k.writes, (unsigned long long)k.bytes_written,
 	       (unsigned long long)k.bytes_sent, (unsigned long long)k.bytes_dropped,
 	       (unsigned long long)k.bytes_unattributed, (unsigned long long)k.ctrl_dropped,
 	       (unsigned long long)k.streams_unseen, (unsigned long long)k.pos_uncertain,
 	       (unsigned long long)mc.streams, (unsigned long long)mc.procs,
-	       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	       (unsigned long long)k.proc_records, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 	fclose(out);
 	ys_capture_close(cap);
 	return 0;

@@ -136,12 +136,21 @@ elif mode == "threads":
         t.join()
 elif mode == "forkshare":
     # parent and child share one struct file: positions flagged uncertain
+    # (both writes while both hold it: the child writes, then waits for
+    # the parent's write before it exits)
     f = os.open(args[0], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     w(f, b"before fork\n")
+    ready_r, ready_w = os.pipe()
+    go_r, go_w = os.pipe()
     pid = os.fork()
-    w(f, b"child\n" if pid == 0 else b"parent\n")
     if pid == 0:
+        w(f, b"child\n")
+        os.write(ready_w, b"r")
+        os.read(go_r, 1)
         os._exit(0)
+    os.read(ready_r, 1)
+    w(f, b"parent\n")
+    os.write(go_w, b"g")
     os.waitpid(pid, 0)
 elif mode == "dupshare":
     # one process, the file on two fds: positions exact

@@ -76,20 +76,28 @@ ready() {
 	return 1
 }
 
-# -p PID: attach to a running process; exit when it has gone
-/usr/bin/python3 -c "
-import os, time
-while not os.path.exists('$TMP/go'):
-    time.sleep(0.05)
-os.write(1, b'YS_MARK after waiting\n')
-" >/dev/null &
+# attached FILE: waits (bounded) until the yarasnoop whose -v stderr is in
+# FILE has its programs attached and its targets in
+attached() {
+	local i
+	for ((i = 0; i < 300; i++)); do
+		grep -qs "dropped every capability" "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# -p PID: attach to a running process; exit when it has gone. The process
+# waits on a fifo, not a clock, until yarasnoop is attached.
+mkfifo "$TMP/pgo"
+sh -c 'read x <"$1"; exec "$2" sleepmark 0' sh "$TMP/pgo" "$WRITER" >/dev/null &
 pid=$!
-timeout 60 "$YARASNOOP" --control "$TMP/p.sock" -r "$R" --format json -o "$EV" -p "$pid" 2>"$TMP/err" &
+timeout 20 "${YS[@]}" -v -p "$pid" 2>"$TMP/p.err" &
 ys=$!
-ready "$TMP/p.sock" "$ys"
-touch "$TMP/go"
-wait "$ys"; rc=$?
-expect_eq "-p PID (exit 0)" 0 "$rc"
+attached "$TMP/p.err"
+timeout 30 sh -c 'echo go >"$1"' sh "$TMP/pgo"
+wait "$ys"
+expect_eq "-p PID: exits 0 when the process has gone" 0 $?
 jcheck "-p: the process's write is caught" "$EV" "len(M) == 1 and M[0]['stream']['pid'] == $pid"
 wait "$pid"
 expect_exit "-p with no such process: exit 2" 2 "${YS[@]}" -p 999999999
@@ -97,9 +105,9 @@ check "... naming it" grep -q "no process with pid 999999999" "$TMP/err"
 
 # -C COMM: processes by name, started later
 ln -s "$WRITER" "$TMP/ys_comm_tst"
-timeout 60 "$YARASNOOP" --control "$TMP/c.sock" -r "$R" --format json -C ys_comm_tst >"$TMP/comm.out" 2>"$TMP/comm.err" &
+timeout 20 "$YARASNOOP" --no-control -v -r "$R" --format json -C ys_comm_tst >"$TMP/comm.out" 2>"$TMP/comm.err" &
 ys=$!
-ready "$TMP/c.sock" "$ys"
+attached "$TMP/comm.err"
 "$TMP/ys_comm_tst" writev >/dev/null
 /usr/bin/python3 "$WRITER" sleepmark 0 >/dev/null   # another name: not traced
 kill -INT "$ys"; wait "$ys"

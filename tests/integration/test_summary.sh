@@ -29,8 +29,8 @@ expect_eq "... a_mark first (most matches), then b_mark; 'never' not listed" \
 	"  a_mark: 2 matches in 2 streams|  b_mark: 1 match in 1 stream" \
 	"$(grep -E '^  [ab]_mark|never' "$TMP/sum" | paste -sd'|')"
 check "the streams that wrote most" grep -qx 'Streams that wrote most:' "$TMP/sum"
-check "... the 100000-byte stream first, named (comm, path)" \
-	bash -c "grep -A1 -x 'Streams that wrote most:' '$TMP/sum' | tail -1 | grep -qE '^  100000 bytes stream=[0-9a-f-]{36} pid=[0-9]+ tid=[0-9]+ comm=\"head\" fd=1 path=\"/dev/null\" rules=\$'"
+check "... the 100000-byte stream first, named (comm, path, the writer)" \
+	bash -c "grep -A1 -x 'Streams that wrote most:' '$TMP/sum' | tail -1 | grep -qE '^  100000 bytes stream=[0-9a-f-]{36} pid=[0-9]+ tid=[0-9]+ comm=\"head\" fd=1 path=\"/dev/null\" ppid=[0-9]+ uid=0 exe=\"[^\"]*/head\" cmd=\"head -c 100000 /dev/zero\" rules=\$'"
 check "... a matching stream names its rules" grep -qE '^  [0-9]+ bytes stream=.* rules=a_mark$' "$TMP/sum"
 expect_eq "... all 4 streams (fewer than --top's default 5)" 4 "$(grep -cE '^  [0-9]+ bytes stream=' "$TMP/sum")"
 "${YS[@]}" --top 2 -- sh -c "$CMD" >/dev/null 2>"$TMP/err2"
