@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Live capture with real BPF and real processes (as root).
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../helpers/live_lib.sh"
 need_root "live capture" || { echo "1..$_n"; exit 0; }
 R=$TESTDATA/live.yar
 # events go to their own file: the commands print to stdout too
@@ -65,37 +66,39 @@ jcheck "the totals equal the kernel's count of bytes written" "$TMP/flood" \
 jcheck "after the flood, detection goes on" "$TMP/flood" '[e["rule"] for e in M] == ["after_flood"]'
 
 # -p PID: attach to a running process; exit when it has gone
-"$WRITER" sleepmark 1 >/dev/null &
-pid=$!
-expect_exit "-p PID" 0 timeout 20 "${YS[@]}" -p "$pid"
-jcheck "-p: the process's write is caught" "$EV" "len(M) == 1 and M[0]['stream']['pid'] == $pid"
-wait "$pid"
+holder_start p
+ys_start p -r "$R" --format json -o "$TMP/p.ev" -p "$HPID"
+check "-p PID: attached" kill -0 "$YSPID"
+hcmd open 1 "$TMP/p" && hcmd write 0 'YS_MARK\n' && hcmd exit
+check "-p: the process did what it was told, and exited" bwait "$HPID"
+bwait "$YSPID"
+expect_eq "-p: yarasnoop exits 0 once the process has gone" 0 "$?"
+jcheck "-p: the process's write is caught" "$TMP/p.ev" "len(M) == 1 and M[0]['stream']['pid'] == $HPID"
 expect_exit "-p with no such process: exit 2" 2 "${YS[@]}" -p 999999999
 check "... naming it" grep -q "no process with pid 999999999" "$TMP/err"
 
-# -C COMM: processes by name, started later
+# -C COMM: processes by name, started later (once yarasnoop answers, it is
+# attached; at SIGINT it drains what they wrote)
 ln -s "$WRITER" "$TMP/ys_comm_tst"
-timeout 20 "$YARASNOOP" --no-control -r "$R" --format json -C ys_comm_tst >"$TMP/comm.out" 2>"$TMP/comm.err" &
-ys=$!
-sleep 1
-"$TMP/ys_comm_tst" writev >/dev/null
+ys_start comm -r "$R" --format json -o "$TMP/comm.out" -C ys_comm_tst
+check "-C: attached" kill -0 "$YSPID"
 /usr/bin/python3 "$WRITER" sleepmark 0 >/dev/null   # another name: not traced
-sleep 0.3
-kill -INT "$ys"; wait "$ys"
+"$TMP/ys_comm_tst" writev >/dev/null
+ys_stop INT
+expect_eq "-C: SIGINT, exit 0" 0 "$YSRC"
 jcheck "-C: the named process is traced, others are not" "$TMP/comm.out" \
 	'[e["rule"] for e in M] == ["writev_mark"] and M[0]["stream"]["comm"] == "ys_comm_tst"'
 jcheck "SIGINT ends open streams with reason shutdown, or they had closed" "$TMP/comm.out" \
 	'SUMMARY is not None and all(e["reason"] in ("close", "exit", "shutdown") for e in ENDS)'
 
 # -a: everything but ourselves
-timeout 20 "$YARASNOOP" --no-control -r "$R" --format json -a >"$TMP/all.out" 2>"$TMP/all.err" &
-ys=$!
-sleep 1
+ys_start all -r "$R" --format json -o "$TMP/all.out" -a
+check "-a: attached" kill -0 "$YSPID"
 "$WRITER" writev >/dev/null
-sleep 0.3
-kill -TERM "$ys"; wait "$ys"
+ys_stop TERM
+expect_eq "-a: SIGTERM, exit 0" 0 "$YSRC"
 jcheck "-a: any process is traced" "$TMP/all.out" '"writev_mark" in [e["rule"] for e in M]'
-jcheck "-a: but never yarasnoop itself" "$TMP/all.out" "all(e['pid'] != $ys for e in ENDS)"
+jcheck "-a: but never yarasnoop itself" "$TMP/all.out" "all(e['pid'] != $YSPID for e in ENDS)"
 
 # --fd: only some fds
 expect_exit "--fd 2" 0 "${YS[@]}" --fd 2 -- /usr/bin/python3 -c 'import os; os.write(1, b"YS_MARK\n"); os.write(2, b"YS_MARK\n")'
