@@ -175,3 +175,16 @@ demo: $(OUTPUT)/yarasnoop
 .PHONY: soak
 soak: $(OUTPUT)/yarasnoop
 	$(Q)OUTPUT=$(OUTPUT) scripts/soak.sh
+
+# The kernel matrix (README.md, "Kernels"): the smoke suite, or every suite,
+# under a Debian kernel booted in qemu. KERNEL=6.1, 6.12, a linux-image-...
+# package, or host (the running kernel, no VM). scripts/vmtest.sh has the
+# knobs (VM_CPUS, VM_MEM, VM_ACCEL, VM_CACHE).
+KERNEL ?= 6.1
+VMTEST_DEPS = $(if $(filter host,$(KERNEL)),,scripts/install-deps.sh vm &&)
+.PHONY: vmtest vmtest-full
+vmtest: $(OUTPUT)/yarasnoop
+	$(Q)$(VMTEST_DEPS) OUTPUT=$(OUTPUT) scripts/vmtest.sh -k $(KERNEL) -t 1800 -- tests/run.sh tests/vm/smoke.sh
+
+vmtest-full: $(OUTPUT)/yarasnoop $(UNIT_BIN)
+	$(Q)$(VMTEST_DEPS) OUTPUT=$(OUTPUT) scripts/vmtest.sh -k $(KERNEL) -t 10800 -- tests/run.sh

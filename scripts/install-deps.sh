@@ -2,6 +2,8 @@
 # Installs the Debian packages yarasnoop's build, tests and benchmarks need,
 # when they are missing. Non-interactive; needs root (or sudo) only when
 # something is missing.
+#   scripts/install-deps.sh          build and tests (make, make test, make bench)
+#   scripts/install-deps.sh vm       and the kernel matrix (make vmtest): qemu, busybox, kmod
 set -eu
 
 # gdb, man-db, groff-base, bsdextrautils (col) and systemd (systemd-analyze):
@@ -11,6 +13,12 @@ clang llvm libclang-rt-14-dev bpftool libbpf-dev libelf-dev zlib1g-dev
 libyara-dev yara uuid-dev
 libcmocka-dev python3 valgrind linux-perf procps util-linux coreutils
 gdb man-db groff-base bsdextrautils systemd"
+for group in "$@"; do
+	case $group in
+	vm) PKGS="$PKGS qemu-system-x86 busybox-static kmod xz-utils zstd" ;;
+	*) echo "install-deps: unknown group '$group' (vm)" >&2; exit 2 ;;
+	esac
+done
 
 missing=""
 for p in $PKGS; do
