@@ -54,7 +54,7 @@ SKEL    := $(OUTPUT)/yarasnoop.skel.h
 HELPER_BIN := $(OUTPUT)/helpers/recdump $(OUTPUT)/helpers/fdtricks
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRC))
-BENCH_SRC := $(wildcard bench/*.c)
+BENCH_SRC := $(filter-out %.bpf.c,$(wildcard bench/*.c))
 BENCH_BIN := $(patsubst bench/%.c,$(OUTPUT)/bench/%,$(BENCH_SRC))
 
 .PHONY: all test unit bench fuzz clean install demo
@@ -109,6 +109,13 @@ $(OUTPUT)/helpers/recdump: tests/helpers/recdump.c $(OUTPUT)/capture.o $(OUTPUT)
 $(OUTPUT)/helpers/fdtricks: tests/helpers/fdtricks.c | $(OUTPUT)/helpers
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< -o $@
+
+# the hooks benchmark's no-op programs, and their loader
+$(OUTPUT)/bench/%.bpf.o: bench/%.bpf.c $(OUTPUT)/vmlinux.h | $(OUTPUT)/bench
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+$(OUTPUT)/bench/hook_floor: $(OUTPUT)/bench/hook_floor.skel.h
+$(OUTPUT)/bench/hook_floor: CFLAGS += -I$(OUTPUT)/bench
 
 unit: $(UNIT_BIN)
 

@@ -4,6 +4,7 @@
 # something is missing.
 #   scripts/install-deps.sh          build and tests (make, make test, make bench)
 #   scripts/install-deps.sh vm       and the kernel matrix (make vmtest): qemu, busybox, kmod
+#   scripts/install-deps.sh bench    and the benchmarks' real workloads (python's tests, strace)
 set -eu
 
 # gdb, man-db, groff-base, bsdextrautils (col) and systemd (systemd-analyze):
@@ -11,12 +12,13 @@ set -eu
 PKGS="make gcc pkg-config libc6-dev
 clang llvm libclang-rt-14-dev bpftool libbpf-dev libelf-dev zlib1g-dev
 libyara-dev yara uuid-dev
-libcmocka-dev python3 valgrind linux-perf procps util-linux coreutils
+libcmocka-dev python3 valgrind linux-perf procps util-linux coreutils time
 gdb man-db groff-base bsdextrautils systemd"
 for group in "$@"; do
 	case $group in
 	vm) PKGS="$PKGS qemu-system-x86 busybox-static kmod xz-utils zstd" ;;
-	*) echo "install-deps: unknown group '$group' (vm)" >&2; exit 2 ;;
+	bench) PKGS="$PKGS libpython3.11-testsuite strace" ;;
+	*) echo "install-deps: unknown group '$group' (vm, bench)" >&2; exit 2 ;;
 	esac
 done
 
