@@ -66,6 +66,21 @@ hcmd() {
 	timeout $((POLL_LIMIT / 10)) sh -c 'printf "%s\n" "$1" >"$2"' sh "$*" "$HFIFO" || return 1
 	poll test -e "$HACK/$_hseq"
 }
+# prog_ids PID: the ids of the BPF programs PID holds, from its fds
+prog_ids() { cat /proc/"$1"/fdinfo/* 2>/dev/null | sed -n 's/^prog_id:\s*//p' | sort -u; }
+# progs_released ID...: none of these programs exists any more
+progs_released() {
+	local id
+	for id in "$@"; do bpftool prog show id "$id" >/dev/null 2>&1 && return 1; done
+	return 0
+}
+no_caps() {
+	grep -qE '^CapEff:\s+0+$' /proc/"$1"/status && grep -qE '^CapPrm:\s+0+$' /proc/"$1"/status &&
+		grep -qE '^CapBnd:\s+0+$' /proc/"$1"/status
+}
+# attached_without_caps PID: PID holds its programs (the write exits, close
+# and its family, fork, exec, exit: 5 at least) and has dropped every capability
+attached_without_caps() { [[ $(prog_ids "$1" | wc -l) -ge 5 ]] && no_caps "$1"; }
 # fd_of PID PATH: the fd on which PID has PATH open
 fd_of() {
 	local l

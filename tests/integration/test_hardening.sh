@@ -57,14 +57,6 @@ done
 "$YARASNOOP" --no-control -r "$R" -o "$EV" -- sleep "$RUN_LIMIT" &
 ys=$!
 bg_track "$ys"
-# prog_ids: the BPF programs yarasnoop holds, from its fds
-prog_ids() { cat /proc/"$1"/fdinfo/* 2>/dev/null | sed -n 's/^prog_id:\s*//p' | sort -u; }
-no_caps() {
-	grep -qE '^CapEff:\s+0+$' /proc/"$1"/status && grep -qE '^CapPrm:\s+0+$' /proc/"$1"/status &&
-		grep -qE '^CapBnd:\s+0+$' /proc/"$1"/status
-}
-# its programs: the write exits, close and its family, fork, exec, exit
-attached_without_caps() { [[ $(prog_ids "$1" | wc -l) -ge 5 ]] && no_caps "$1"; }
 check "running, its programs attached: no capability left (effective, permitted, bounding)" \
 	poll attached_without_caps "$ys"
 ids=$(prog_ids "$ys")
@@ -75,10 +67,6 @@ bwait "$ys"
 # shellcheck disable=SC2086 # a list of pids
 kill $kids 2>/dev/null
 # freed after an RCU grace period: poll for it
-progs_released() {
-	local id
-	for id in $ids; do bpftool prog show id "$id" >/dev/null 2>&1 && return 1; done
-	return 0
-}
-check "killed with SIGKILL: every one of its BPF programs is released" poll progs_released
+# shellcheck disable=SC2086 # a list of ids
+check "killed with SIGKILL: every one of its BPF programs is released" poll progs_released $ids
 echo "1..$_n"

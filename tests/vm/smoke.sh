@@ -6,7 +6,8 @@
 # pwritev2, send, sendto, sendmsg), forks and execs grandchildren, reuses
 # an fd, pushes 16 MiB through dd, then holds a file open while the test
 # reads the live statistics; every byte must be accounted for, as the
-# kernel counts it.
+# kernel counts it, and the programs released once yarasnoop has gone.
+# Then a flood through a 64 KiB ring: loss counted to the byte.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../helpers/live_lib.sh"
 need_root "kernel smoke" || { echo "1..$_n"; exit 0; }
@@ -102,9 +103,14 @@ for h in $HOOKS; do
 	else
 		not_ok "--hooks $h: live stats show the held file, 18 bytes scanned, open in the kernel: $(head -c 600 "$TMP/st.$h")"
 	fi
+	ids=$(prog_ids "$YSPID")
+	check "--hooks $h: it holds its programs ($(wc -w <<<"$ids"))" test "$(wc -w <<<"$ids")" -ge 5
 	check "--hooks $h: the session is let go" fifo_write "$TMP/go" go
 	bwait "$YSPID"
 	expect_eq "--hooks $h: yarasnoop exits with the session's status" 0 "$?"
+	# shellcheck disable=SC2086 # a list of ids
+	check "--hooks $h: its programs are released once it has gone (by its ys-release child)" \
+		poll progs_released $ids
 	fd=$(cat "$TMP/reused_fd" 2>/dev/null || echo -1)
 	# the checks over the events, in one python (a start costs a second in a guest)
 	python3 - "$TMP/ev.$h" "$h" "$TMP" "$fd" "$sends" "$_n" <<'PY' >"$TMP/checks"
@@ -152,4 +158,14 @@ PY
 	cat "$TMP/checks"
 	_n=$((_n + $(grep -cE '^(not )?ok ' "$TMP/checks")))
 done
+
+# a flood through a tiny ring: the kernel's ring refuses records, the loss is
+# counted to the byte, and detection goes on after it
+expect_exit "a flood through a 64K ring" 0 "$YARASNOOP" --no-control -r "$TESTDATA/live.yar" --format json \
+	-o "$TMP/flood.ev" --ring-size 64K -- "$WRITER" flood 3000
+jcheck "the flood: bytes dropped, as many as the kernel counts, every stream accounted" "$TMP/flood.ev" \
+	'SUMMARY["bytes_dropped"] > 0 and SUMMARY["bytes_dropped"] == SUMMARY["kernel"]["bytes_dropped"] and all(e["bytes_scanned"] + e["bytes_dropped"] + e["bytes_truncated"] == e["bytes_written"] for e in ENDS)'
+jcheck "the flood: written == the kernel's count == 3000 x 64 KiB + 15; no open/close record lost" "$TMP/flood.ev" \
+	'SUMMARY["bytes_written"] == SUMMARY["kernel"]["bytes_written"] == 3000 * 65536 + 15 and SUMMARY["kernel"]["control_records_dropped"] == 0'
+jcheck "the flood: the marker written after it is found" "$TMP/flood.ev" '[e["rule"] for e in M] == ["after_flood"]'
 echo "1..$_n"
