@@ -188,10 +188,12 @@ soak: $(OUTPUT)/yarasnoop
 # package, or host (the running kernel, no VM). scripts/vmtest.sh has the
 # knobs (VM_CPUS, VM_MEM, VM_ACCEL, VM_CACHE).
 KERNEL ?= 6.1
+# the smoke set: what depends on the kernel, about 5 minutes under TCG
+VMTEST_SUITES ?= tests/vm/smoke.sh tests/integration/test_streams.sh
 VMTEST_DEPS = $(if $(filter host,$(KERNEL)),,scripts/install-deps.sh vm &&)
 .PHONY: vmtest vmtest-full
-vmtest: $(OUTPUT)/yarasnoop
-	$(Q)$(VMTEST_DEPS) OUTPUT=$(OUTPUT) scripts/vmtest.sh -k $(KERNEL) -t 1800 -- tests/run.sh tests/vm/smoke.sh
+vmtest: $(OUTPUT)/yarasnoop $(HELPER_BIN)
+	$(Q)$(VMTEST_DEPS) OUTPUT=$(OUTPUT) scripts/vmtest.sh -k $(KERNEL) -t 1800 -- tests/run.sh $(VMTEST_SUITES)
 
-vmtest-full: $(OUTPUT)/yarasnoop $(UNIT_BIN)
+vmtest-full: $(OUTPUT)/yarasnoop $(UNIT_BIN) $(HELPER_BIN)
 	$(Q)$(VMTEST_DEPS) OUTPUT=$(OUTPUT) scripts/vmtest.sh -k $(KERNEL) -t 10800 -- tests/run.sh
