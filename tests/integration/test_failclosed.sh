@@ -14,21 +14,15 @@ YS=("$YARASNOOP" --no-control -r "$R" --format json -o "$EV")
 # 128 MiB in 1 MiB writes, a key in one of them: the gate sees it
 "${YS[@]}" --fail-on-match -- "$PY" "$BULK" big 128 77 2>"$TMP/err" &
 ys=$!
-wait "$ys"
+bg_track "$ys"
+bwait "$ys"
 expect_eq "128 MiB with a key in write 77, --fail-on-match: the match fails the gate" 1 "$?"
 jcheck "... found, nothing dropped, lossless" "$EV" \
 	'[e["rule"] for e in M] == ["aws_access_key_id"] and SUMMARY["bytes_dropped"] == 0 and SUMMARY["kernel"]["bytes_dropped"] == 0 and SUMMARY["user"]["lossless"] and SUMMARY["bytes_scanned"] == 128 << 20 and SUMMARY["complete"]'
 # its own cgroup (yarasnoop.PID): other instances on the machine have theirs;
 # the guard removes it once empty, a moment after yarasnoop ends
-cg_gone() {
-	local i
-	for ((i = 0; i < 100; i++)); do
-		[[ -e /sys/fs/cgroup/unified/yarasnoop.$ys || -e /sys/fs/cgroup/yarasnoop.$ys ]] || return 0
-		sleep 0.1
-	done
-	return 1
-}
-check "... the command ran in a cgroup of its own, removed after" cg_gone
+cg_gone() { [[ ! -e /sys/fs/cgroup/unified/yarasnoop.$ys && ! -e /sys/fs/cgroup/yarasnoop.$ys ]]; }
+check "... the command ran in a cgroup of its own, removed after" poll cg_gone
 
 # the same without lossless through a small ring: bytes are dropped, the gate fails closed
 expect_exit "--no-lossless, 64K ring, no key: the partial scan fails the gate (5)" 5 \
