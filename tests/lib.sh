@@ -104,7 +104,13 @@ expect_eq() {
 # seconds), stdout in $TMP/out, stderr in $TMP/err
 expect_exit() {
 	local d=$1 code=$2 rc; shift 2
-	timeout -k 10 "$RUN_LIMIT" "$@" >"$TMP/out" 2>"$TMP/err"; rc=$?
+	if [[ $(type -t "$1") == file ]]; then
+		timeout -k 10 "$RUN_LIMIT" "$@" >"$TMP/out" 2>"$TMP/err"; rc=$?
+	else
+		# a shell function: in a subshell, with the same bound
+		("$@") >"$TMP/out" 2>"$TMP/err" &
+		bwait $!; rc=$?
+	fi
 	if [[ $rc -eq $code ]]; then
 		ok "$d (exit $rc)"
 	elif [[ $rc -eq 124 && $code -ne 124 ]]; then
