@@ -803,7 +803,9 @@ bench_work() {
 		note_others
 		for w in "${works[@]}"; do
 			work_cmd "$w"
-			for side in untraced traced; do
+			# which side goes first alternates too: the first of a pair
+			# finds the caches as the other workload left them
+			for side in $( ((i % 2)) && echo traced untraced || echo untraced traced); do
 				released
 				work_once "$w" "$side"
 			done
@@ -820,7 +822,7 @@ bench_work() {
 		printf '   %-7s %-10s %-9s %-6s %-14s %-14s %-9s %-13s %-11s %s\n' "$w" "$uw" "$tw" "$(calc %.3f "$tw / $uw")" \
 			"$uc" "$tc" "$(calc %.3f "$tc / $uc")" "$ys_cpu" $sum
 	done
-	echo "   medians of $reps, untraced and traced alternating; *_s: wall seconds; work_cpu: the workload's"
+	echo "   medians of $reps, untraced and traced alternating (and which goes first); *_s: wall seconds; work_cpu: the workload's"
 	echo "   user+sys (its hooks' cost lands there); yarasnoop_cpu: yarasnoop's own user+sys (draining,"
 	echo "   scanning), which competes with the workload for the $(nproc) cores; written/dropped: the last traced run"
 	others_warning
