@@ -47,7 +47,7 @@ LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lpthread
 # user-space modules shared by the tool and its unit tests
 CORE    := mem util buf json queue writer rules streams scan output stats records idmap filename routes procs
 CORE_OBJ := $(patsubst %,$(OUTPUT)/%.o,$(CORE))
-APP_OBJ := $(patsubst %,$(OUTPUT)/%.o,opts outfile replay capture tls cgroup targets drain workers events totals reload report loss live control privs seccomp main)
+APP_OBJ := $(patsubst %,$(OUTPUT)/%.o,opts outfile replay capture deferred_close tls cgroup targets drain workers events totals reload report loss live control privs seccomp main)
 SKEL    := $(OUTPUT)/yarasnoop.skel.h
 
 # test helpers: the record dumper (the BPF side seen alone), fd tricks
@@ -55,7 +55,7 @@ HELPER_BIN := $(OUTPUT)/helpers/recdump $(OUTPUT)/helpers/fdtricks \
 	      $(OUTPUT)/helpers/routes $(OUTPUT)/helpers/routes32
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRC))
-BENCH_SRC := $(wildcard bench/*.c)
+BENCH_SRC := $(filter-out %.bpf.c,$(wildcard bench/*.c))
 BENCH_BIN := $(patsubst bench/%.c,$(OUTPUT)/bench/%,$(BENCH_SRC))
 
 .PHONY: all test unit bench fuzz clean install demo
@@ -108,8 +108,8 @@ $(OUTPUT)/bench/%: bench/%.c $(CORE_OBJ) | $(OUTPUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(CORE_OBJ) $(LDLIBS) -o $@
 
-$(OUTPUT)/helpers/recdump: tests/helpers/recdump.c $(OUTPUT)/capture.o $(OUTPUT)/records.o \
-			   $(OUTPUT)/util.o | $(OUTPUT)/helpers
+$(OUTPUT)/helpers/recdump: tests/helpers/recdump.c $(OUTPUT)/capture.o $(OUTPUT)/deferred_close.o \
+			   $(OUTPUT)/records.o $(OUTPUT)/util.o | $(OUTPUT)/helpers
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
@@ -126,6 +126,13 @@ $(OUTPUT)/helpers/routes: tests/helpers/routes.c | $(OUTPUT)/helpers
 $(OUTPUT)/helpers/routes32: tests/helpers/routes32.S | $(OUTPUT)/helpers
 	$(call msg,AS32,$@)
 	$(Q)as --32 $< -o $@.o && ld -m elf_i386 -static $@.o -o $@ && rm -f $@.o
+
+# the hooks benchmark's no-op programs, and their loader
+$(OUTPUT)/bench/%.bpf.o: bench/%.bpf.c $(OUTPUT)/vmlinux.h | $(OUTPUT)/bench
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+$(OUTPUT)/bench/hook_floor: $(OUTPUT)/bench/hook_floor.skel.h
+$(OUTPUT)/bench/hook_floor: CFLAGS += -I$(OUTPUT)/bench
 
 unit: $(UNIT_BIN)
 
@@ -192,3 +199,18 @@ demo: $(OUTPUT)/yarasnoop
 .PHONY: soak
 soak: $(OUTPUT)/yarasnoop
 	$(Q)OUTPUT=$(OUTPUT) scripts/soak.sh
+
+# The kernel matrix (README.md, "Kernels"): the smoke suite, or every suite,
+# under a Debian kernel booted in qemu. KERNEL=6.1, 6.12, a linux-image-...
+# package, or host (the running kernel, no VM). scripts/vmtest.sh has the
+# knobs (VM_CPUS, VM_MEM, VM_ACCEL, VM_CACHE).
+KERNEL ?= 6.1
+# the smoke set: what depends on the kernel, about 5 minutes under TCG
+VMTEST_SUITES ?= tests/vm/smoke.sh tests/integration/test_streams.sh
+VMTEST_DEPS = $(if $(filter host,$(KERNEL)),,scripts/install-deps.sh vm &&)
+.PHONY: vmtest vmtest-full
+vmtest: $(OUTPUT)/yarasnoop $(HELPER_BIN)
+	$(Q)$(VMTEST_DEPS) OUTPUT=$(OUTPUT) scripts/vmtest.sh -k $(KERNEL) -t 1800 -- tests/run.sh $(VMTEST_SUITES)
+
+vmtest-full: $(OUTPUT)/yarasnoop $(UNIT_BIN) $(HELPER_BIN)
+	$(Q)$(VMTEST_DEPS) OUTPUT=$(OUTPUT) scripts/vmtest.sh -k $(KERNEL) -t 10800 -- tests/run.sh

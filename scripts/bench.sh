@@ -20,6 +20,10 @@
 #     gate       --fail-on-match on 128 MiB of 1 MiB writes: lossless vs not, vs untraced
 #     workers    lossless throughput with 1, 2, 4 writers and 1 vs N scan workers
 #     rules      each bundled rule's MB/s on the text that makes it slowest
+#     start      yarasnoop -- true: how long it takes, and where it goes
+#     hooks      each --hooks mode: untraced and traced dd, side by side
+#     work       real workloads (make -j2, python tests, tar czf, a shell
+#                under a pty), traced and untraced
 #
 # Knobs, with their defaults:
 #   BENCH_REPS=5             repetitions of each side of a ratio
@@ -38,6 +42,10 @@
 #   BENCH_CHURN_SECONDS=30   BENCH_CHURN_INTERVAL=5 (seconds between samples)
 #   BENCH_GATE_MB=128        BENCH_WORKERS_MB=64 (per writer)
 #   BENCH_RULES_REPS=3       runs of each rule on each text (the fastest counts)
+#   BENCH_FLOORS="tp_sys_exit_write fexit_sys_write fexit_vfs_write" (hooks: no-op programs)
+#   BENCH_WORK="make python tar shell"   BENCH_WORK_REPS=3
+#   BENCH_WORK_PYTESTS="test_json test_re test_collections test_shutil test_os"
+#   BENCH_WORK_TREE=/usr/include (tar's)   BENCH_WORK_ROUNDS=20 (the shell's)
 #
 # The long run the issue asks for (about 15 minutes):
 #   BENCH_REPS=7 BENCH_RATE_SECONDS=10 BENCH_CHURN_SECONDS=600 BENCH_CHURN_INTERVAL=30 make bench
@@ -124,10 +132,11 @@ ys_drop_pct() {
 		awk '{ printf "%.1f", $1 ? 100 * $2 / $1 : 0 }'
 }
 
-# Waits for a control socket: it appears once the BPF programs are attached.
+# Waits for a control socket: it appears once the BPF programs are attached
+# (at most 30 s: seconds in a TCG guest)
 wait_socket() {
 	local i
-	for ((i = 0; i < 100; i++)); do
+	for ((i = 0; i < 600; i++)); do
 		[[ -S $1 ]] && return 0
 		sleep 0.05
 	done
@@ -187,6 +196,7 @@ bench_dd() {
 		done
 		for ((i = 0; i < REPS; i++)); do
 			note_others
+			released
 			dd if=/dev/zero of=/dev/null bs="$bs" count="$n" 2>"$TMP/dd.err"
 			dd_seconds "$TMP/dd.err" >>"$TMP/u"
 			for h in $HOOKS; do
@@ -212,6 +222,16 @@ bench_dd() {
 	say_cmd "BENCH_ONLY=dd make bench OUTPUT=$OUTPUT"
 }
 
+# ys_on_sleeper HOOKS PID: yarasnoop --hooks HOOKS tracing PID (a sleeping
+# process), in the background (its pid in YS_BG), once attached
+ys_on_sleeper() {
+	rm -f "$TMP/ctl"
+	"$YS" --control "$TMP/ctl" --hooks "$1" -o /dev/null -p "$2" 2>"$TMP/ys.err" &
+	YS_BG=$!
+	BG_PIDS+=("$YS_BG")
+	wait_socket "$TMP/ctl"
+}
+
 # bystander_table VARIANT...: untraced dd with no yarasnoop vs while
 # yarasnoop runs with each VARIANT ("label|options"; SP, a sleeping
 # process, is set), alternating, for each block size.
@@ -227,6 +247,7 @@ bystander_table() {
 		done
 		for ((i = 0; i < REPS; i++)); do
 			note_others
+			released
 			dd if=/dev/zero of=/dev/null bs="$bs" count="$n" 2>"$TMP/dd.err"
 			dd_seconds "$TMP/dd.err" >>"$TMP/u"
 			for ((v = 1; v <= $#; v++)); do
@@ -680,12 +701,289 @@ bench_rules() {
 	say_cmd "YARASNOOP=$OUTPUT/yarasnoop python3 bench/rule_speed.py -v    # -v: every text of every rule"
 }
 
+# ---- start, hooks, real work ----
+
+# Waits (at most 10 s) until no yarasnoop that has exited still releases
+# its tracepoints in a child (ys-release): until then every process still
+# takes the kernel's syscall-tracing path, which would slow a baseline.
+released() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		pgrep -x ys-release >/dev/null || return 0
+		sleep 0.1
+	done
+}
+
+bench_start() {
+	local n=$((REPS * 2)) i t0 t1 tx
+	section "start: yarasnoop -- true, from exec to exit"
+	need_root || return 0
+	: >"$TMP/st.total"; : >"$TMP/st.exec"; : >"$TMP/st.after"; : >"$TMP/st.rel"
+	for ((i = 0; i < n; i++)); do
+		note_others
+		released
+		t0=$(now_ns)
+		"$YS" --no-control -o /dev/null -- true 2>/dev/null
+		t1=$(now_ns)
+		echo $((t1 - t0)) >>"$TMP/st.total"
+		# how long the kernel's release takes after we are gone, in the child
+		if pgrep -x ys-release >/dev/null; then
+			released
+			echo $(($(now_ns) - t1)) >>"$TMP/st.rel"
+		fi
+		released
+		t0=$(now_ns)
+		tx=$("$YS" --no-control -o /dev/null -- date +%s%N 2>/dev/null)
+		t1=$(now_ns)
+		echo $((tx - t0)) >>"$TMP/st.exec"
+		echo $((t1 - tx)) >>"$TMP/st.after"
+	done
+	printf '   %-44s %s\n' "median of $n runs" ms
+	printf '   %-44s %s\n' "yarasnoop -- true, exec to exit" "$(calc %.1f "$(median <"$TMP/st.total") / 1e6")"
+	printf '   %-44s %s\n' "... exec to the command's exec" "$(calc %.1f "$(median <"$TMP/st.exec") / 1e6")"
+	printf '   %-44s %s\n' "... the command's exec to yarasnoop's exit" "$(calc %.1f "$(median <"$TMP/st.after") / 1e6")"
+	printf '   %-44s %s\n' "tracepoints released, after the exit (a child)" \
+		"$( [[ -s $TMP/st.rel ]] && calc %.1f "$(median <"$TMP/st.rel") / 1e6" || echo '- (none seen)')"
+	# where the start goes, from the system calls that mark each phase
+	if command -v strace >/dev/null; then
+		strace --seccomp-bpf -f -ttt -T -e trace=execve,bpf -o "$TMP/st.strace" \
+			"$YS" --no-control -o /dev/null -- true 2>/dev/null
+		python3 - "$TMP/st.strace" <<'PY'
+import re, sys
+lines = open(sys.argv[1]).read().splitlines()
+t0, main = float(lines[0].split()[1]), lines[0].split()[0]
+marks = {}
+def mark(k, t):
+    marks.setdefault(k, t - t0)
+for l in lines:
+    pid, t = l.split()[0], float(l.split()[1])
+    if "BPF_BTF_LOAD" in l: mark("btf", t)
+    elif "BPF_MAP_CREATE" in l and "progs" not in marks: marks["maps_end"] = t - t0
+    elif "BPF_PROG_LOAD" in l and "BPF_PROG_TYPE_SOCKET_FILTER" not in l and re.search(r"insn_cnt=\d{3,}", l):
+        mark("progs", t)
+    elif "BPF_LINK_CREATE" in l: mark("attach", t)
+    elif pid != main and "execve(" in l and "= 0" in l: mark("exec", t)
+ph = [("libraries, rules, vmlinux BTF parsed", 0, marks.get("btf")),
+      ("maps created", marks.get("btf"), marks.get("maps_end")),
+      ("CO-RE relocations", marks.get("maps_end"), marks.get("progs")),
+      ("programs verified and loaded", marks.get("progs"), marks.get("attach")),
+      ("attached, targets set, command started", marks.get("attach"), marks.get("exec"))]
+print("   one run under strace (which slows it), phase by phase, ms:")
+for name, a, b in ph:
+    if a is not None and b is not None:
+        print("   %-44s %.1f" % ("  " + name, (b - a) * 1000))
+# the costliest bpf() calls, by map or program name (the kernel's share)
+cost = {}
+for l in lines:
+    m = re.search(r"bpf\((BPF_\w+), \{(.*)\}, \d+\) = .*<([\d.]+)>", l)
+    if m:
+        n = re.search(r'(?:map|prog)_name="(\w*)"', m.group(2))
+        k = m.group(1)[4:].lower() + (" " + n.group(1) if n and n.group(1) else "")
+        cost[k] = cost.get(k, 0) + float(m.group(3))
+print("   in the kernel: bpf() %.1f ms in all; the costliest: %s" % (1000 * sum(cost.values()), ", ".join(
+    "%s %.1f" % kv for kv in sorted(((k, 1000 * v) for k, v in cost.items()), key=lambda kv: -kv[1])[:8])))
+PY
+	else
+		echo "   (strace is not installed: no phases)"
+	fi
+	others_warning
+	say_cmd "time $OUTPUT/yarasnoop --no-control -o /dev/null -- true"
+	say_cmd "strace --seccomp-bpf -f -ttt -e trace=execve,bpf $OUTPUT/yarasnoop --no-control -o /dev/null -- true"
+	say_cmd "BENCH_ONLY=start make bench OUTPUT=$OUTPUT"
+}
+
+# Hook cost, side by side in one run, for the kernel it runs on: untraced dd
+# with nothing attached vs while yarasnoop runs with each --hooks mode, and
+# dd traced with each mode. In a vmtest guest too:
+#   BENCH_ONLY=hooks scripts/vmtest.sh -k 6.1 -- scripts/bench.sh
+# floor_start NAME: bench/hook_floor NAME attached (0), or refused (1)
+floor_start() {
+	local i
+	"$BIN/hook_floor" "$1" >"$TMP/fl.out" 2>"$TMP/fl.err" &
+	FLOOR_PID=$!
+	BG_PIDS+=("$FLOOR_PID")
+	for ((i = 0; i < 200; i++)); do
+		grep -q '^attached' "$TMP/fl.out" && return 0
+		kill -0 "$FLOOR_PID" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+stop_floor() { stop_bg "$FLOOR_PID"; }
+
+bench_hooks() {
+	local i h sp n n64 row
+	local -a rows refused=()
+	section "hooks: what each --hooks mode costs, on $(uname -r)"
+	need_root || return 0
+	sleep 100000 &
+	sp=$!
+	BG_PIDS+=("$sp")
+	dd_count 64
+	n64=$DD_N
+	dd_count 4096
+	rows=("untraced 64 none")
+	# the floor: a no-op program on each kind of hook (those this kernel takes)
+	for h in ${BENCH_FLOORS:-tp_sys_exit_write fexit_sys_write fexit_vfs_write}; do
+		if floor_start "$h"; then
+			rows+=("floor 64 $h")
+		else
+			refused+=("$h: $(head -c 200 "$TMP/fl.err")")
+		fi
+		stop_floor
+	done
+	for h in $HOOKS; do rows+=("untraced 64 $h"); done
+	for h in $HOOKS; do rows+=("traced 64 $h"); done
+	rows+=("untraced 4096 none")
+	for h in $HOOKS; do rows+=("traced 4096 $h"); done
+	for ((i = 0; i < REPS; i++)); do
+		note_others
+		for row in "${rows[@]}"; do
+			set -- $row
+			n=$([[ $2 == 64 ]] && echo "$n64" || echo "${DD_COUNT[4096]}")
+			released
+			if [[ $1 == untraced && $3 == none ]]; then
+				dd if=/dev/zero of=/dev/null bs="$2" count="$n" 2>"$TMP/dd.err"
+			elif [[ $1 == floor ]]; then
+				floor_start "$3"
+				dd if=/dev/zero of=/dev/null bs="$2" count="$n" 2>"$TMP/dd.err"
+				stop_floor
+			elif [[ $1 == untraced ]]; then
+				ys_on_sleeper "$3" "$sp"
+				dd if=/dev/zero of=/dev/null bs="$2" count="$n" 2>"$TMP/dd.err"
+				stop_bg "$YS_BG"
+			else
+				"$YS" --no-control --hooks "$3" -o /dev/null -- \
+					dd if=/dev/zero of=/dev/null bs="$2" count="$n" 2>"$TMP/dd.err"
+			fi
+			dd_seconds "$TMP/dd.err" >>"$TMP/hk.$1.$2.$3"
+		done
+	done
+	stop_bg "$sp"
+	printf '   %-40s %-6s %-10s %-9s %s\n' dd bs count median_s ratio
+	for row in "${rows[@]}"; do
+		set -- $row
+		n=$([[ $2 == 64 ]] && echo "$n64" || echo "${DD_COUNT[4096]}")
+		case $1:$3 in
+		untraced:none) row="untraced, nothing attached" ;;
+		floor:*) row="untraced, no-op $3" ;;
+		untraced:*) row="untraced, yarasnoop --hooks $3" ;;
+		*) row="traced, --hooks $3" ;;
+		esac
+		printf '   %-40s %-6s %-10s %-9s %s\n' "$row" "$2" "$n" \
+			"$(median <"$TMP/hk.$1.$2.$3")" \
+			"$(calc %.2f "$(median <"$TMP/hk.$1.$2.$3") / $(median <"$TMP/hk.untraced.$2.none")")"
+	done
+	echo "   ratio: to untraced dd with nothing attached, same bs; medians of $REPS, alternating in each round"
+	echo "   no-op NAME: bench/hook_floor.bpf.c's program NAME alone (one hash lookup): the hook's own cost"
+	for h in "${refused[@]}"; do echo "   refused here: $h"; done
+	others_warning
+	say_cmd "sleep 1000 & $OUTPUT/yarasnoop --no-control --hooks HOOKS -o /dev/null -p \$! &   # untraced, --hooks HOOKS"
+	say_cmd "$OUTPUT/yarasnoop --no-control --hooks HOOKS -o /dev/null -- dd if=/dev/zero of=/dev/null bs=BS count=COUNT"
+	say_cmd "BENCH_ONLY=hooks BENCH_HOOKS='$HOOKS' make bench OUTPUT=$OUTPUT"
+}
+
+# WORK_CMD: the workload's command line; WORK_TRACED: the same, traced
+work_cmd() {
+	local w=$1 tv=(/usr/bin/time -f '%e %U %S' -o "$TMP/inner")
+	local ys=("$YS" --no-control --format json -o "$TMP/work.json")
+	case $w in
+	make)
+		# the project's own build, from clean, outside the tree's build dirs
+		WORK_CMD=(env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS make -s -j2 OUTPUT="$TMP/work-build")
+		WORK_PRE="rm -rf $TMP/work-build" ;;
+	python)
+		WORK_CMD=(/usr/bin/python3 -m test -q ${BENCH_WORK_PYTESTS:-test_json test_re test_collections test_shutil test_os})
+		WORK_PRE=: ;;
+	tar)
+		WORK_CMD=(tar czf "$TMP/work.tgz" -C "$(dirname "${BENCH_WORK_TREE:-/usr/include}")" "$(basename "${BENCH_WORK_TREE:-/usr/include}")")
+		WORK_PRE="rm -f $TMP/work.tgz" ;;
+	shell)
+		# yarasnoop on the shell, inside the terminal: as a user runs it on a root shell
+		WORK_CMD=(python3 bench/pty_session.py "${BENCH_WORK_ROUNDS:-20}" "${tv[@]}" bash --norc --noprofile -i)
+		WORK_TRACED=(python3 bench/pty_session.py "${BENCH_WORK_ROUNDS:-20}" "${ys[@]}" -- "${tv[@]}" bash --norc --noprofile -i)
+		WORK_PRE=:
+		return ;;
+	esac
+	WORK_TRACED=("${ys[@]}" -- "${tv[@]}" "${WORK_CMD[@]}")
+	WORK_CMD=("${tv[@]}" "${WORK_CMD[@]}")
+}
+
+# work_once W SIDE: runs workload W (untraced or traced), appends
+# "wall outer_cpu inner_cpu" to $TMP/wk.W.SIDE
+work_once() {
+	local w=$1 side=$2 wall ou os iw iu is
+	eval "$WORK_PRE"
+	: >"$TMP/inner"
+	if [[ $side == untraced ]]; then
+		/usr/bin/time -f '%e %U %S' -o "$TMP/outer" "${WORK_CMD[@]}" >"$TMP/work.out" 2>&1
+	else
+		/usr/bin/time -f '%e %U %S' -o "$TMP/outer" "${WORK_TRACED[@]}" >"$TMP/work.out" 2>&1
+		summary_fields "$TMP/work.json" >>"$TMP/wk.$w.sum" 2>/dev/null || echo "- - - -" >>"$TMP/wk.$w.sum"
+	fi || echo "   $w ($side) failed: $(tail -n 3 "$TMP/work.out" | tr '\n' ' ' | head -c 300)"
+	# (time's last line: a first one says when the command failed)
+	read -r wall ou os < <(tail -n 1 "$TMP/outer") || true
+	read -r iw iu is < <(tail -n 1 "$TMP/inner") || true
+	# the pty session times itself: its start is the driver's
+	[[ $w == shell ]] && wall=$(sed -n 's/^elapsed=\([0-9.]*\) .*/\1/p' "$TMP/work.out")
+	echo "$wall $(calc %.3f "$ou + $os") $(calc %.3f "$iu + $is")" >>"$TMP/wk.$w.$side"
+}
+
+bench_work() {
+	local reps=${BENCH_WORK_REPS:-3} w i side uw tw uc tc ys_cpu sum
+	local -a works
+	section "work: real workloads, untraced and traced (default settings, bundled rules)"
+	need_root || return 0
+	for w in ${BENCH_WORK:-make python tar shell}; do
+		if [[ $w == python ]] && ! /usr/bin/python3 -c 'import test.test_json' 2>/dev/null; then
+			echo "   python: skipped, the stdlib's tests are missing (libpython3.11-testsuite: scripts/install-deps.sh bench)"
+			continue
+		fi
+		works+=("$w")
+	done
+	if perf stat -e instructions true 2>&1 | grep -q 'not supported'; then
+		echo "   hardware counters: not supported here (perf stat -e instructions); CPU is user+sys time from rusage"
+	fi
+	for ((i = 0; i < reps; i++)); do
+		note_others
+		for w in "${works[@]}"; do
+			work_cmd "$w"
+			# which side goes first alternates too: the first of a pair
+			# finds the caches as the other workload left them
+			for side in $( ((i % 2)) && echo traced untraced || echo untraced traced); do
+				released
+				work_once "$w" "$side"
+			done
+		done
+	done
+	printf '   %-7s %-10s %-9s %-6s %-14s %-14s %-9s %-13s %-11s %s\n' workload untraced_s traced_s ratio \
+		work_cpu_untr_s work_cpu_trac_s cpu_ratio yarasnoop_cpu written_MB dropped_pct
+	for w in "${works[@]}"; do
+		uw=$(cut -d' ' -f1 "$TMP/wk.$w.untraced" | median); tw=$(cut -d' ' -f1 "$TMP/wk.$w.traced" | median)
+		uc=$(cut -d' ' -f3 "$TMP/wk.$w.untraced" | median); tc=$(cut -d' ' -f3 "$TMP/wk.$w.traced" | median)
+		ys_cpu=$(awk '{ print $2 - $3 }' "$TMP/wk.$w.traced" | median)
+		[[ $w == shell ]] && ys_cpu=$(calc %.3f "$ys_cpu - $(awk '{ print $2 - $3 }' "$TMP/wk.$w.untraced" | median)")
+		sum=$(awk '$1 != "-" { w = $1; d = $2 } END { printf "%.1f %.2f", w / 1e6, w ? 100 * d / w : 0 }' "$TMP/wk.$w.sum")
+		printf '   %-7s %-10s %-9s %-6s %-14s %-14s %-9s %-13s %-11s %s\n' "$w" "$uw" "$tw" "$(calc %.3f "$tw / $uw")" \
+			"$uc" "$tc" "$(calc %.3f "$tc / $uc")" "$ys_cpu" $sum
+	done
+	echo "   medians of $reps, untraced and traced alternating (and which goes first); *_s: wall seconds; work_cpu: the workload's"
+	echo "   user+sys (its hooks' cost lands there); yarasnoop_cpu: yarasnoop's own user+sys (draining,"
+	echo "   scanning), which competes with the workload for the $(nproc) cores; written/dropped: the last traced run"
+	others_warning
+	say_cmd "/usr/bin/time $OUTPUT/yarasnoop --no-control -o /dev/null -- make -s -j2 OUTPUT=/tmp/b   # and without"
+	say_cmd "/usr/bin/time $OUTPUT/yarasnoop --no-control -o /dev/null -- python3 -m test -q ${BENCH_WORK_PYTESTS:-test_json test_re test_collections test_shutil test_os}"
+	say_cmd "/usr/bin/time $OUTPUT/yarasnoop --no-control -o /dev/null -- tar czf /tmp/t.tgz ${BENCH_WORK_TREE:-/usr/include}"
+	say_cmd "python3 bench/pty_session.py ${BENCH_WORK_ROUNDS:-20} $OUTPUT/yarasnoop --no-control -o /dev/null -- bash --norc --noprofile -i"
+	say_cmd "BENCH_ONLY=work make bench OUTPUT=$OUTPUT"
+}
+
 main() {
 	local b
 	# main runs in the pipeline's subshell: its traps, its background jobs
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM
-	for b in yarasnoop bench/scan_cost bench/streams_mem bench/rate_writer bench/route_loop helpers/recdump; do
+	for b in yarasnoop bench/scan_cost bench/streams_mem bench/rate_writer bench/route_loop bench/hook_floor helpers/recdump; do
 		if [[ ! -x $OUTPUT/$b ]]; then
 			echo "$OUTPUT/$b is missing: run 'make bench OUTPUT=$OUTPUT'" >&2
 			return 2
@@ -705,6 +1003,9 @@ main() {
 	selected gate && bench_gate
 	selected workers && bench_workers
 	selected rules && bench_rules
+	selected start && bench_start
+	selected hooks && bench_hooks
+	selected work && bench_work
 	printf '\n== done (load average %s)\n' "$(loadavg)"
 }
 

@@ -2,6 +2,9 @@
 # Installs the Debian packages yarasnoop's build, tests and benchmarks need,
 # when they are missing. Non-interactive; needs root (or sudo) only when
 # something is missing.
+#   scripts/install-deps.sh          build and tests (make, make test, make bench)
+#   scripts/install-deps.sh vm       and the kernel matrix (make vmtest): qemu, busybox, kmod
+#   scripts/install-deps.sh bench    and the benchmarks' real workloads (python's tests, strace)
 set -eu
 
 # gdb, man-db, groff-base, bsdextrautils (col) and systemd (systemd-analyze):
@@ -9,9 +12,16 @@ set -eu
 PKGS="make gcc pkg-config libc6-dev
 clang llvm libclang-rt-14-dev bpftool libbpf-dev libelf-dev zlib1g-dev
 libyara-dev yara uuid-dev
-libcmocka-dev python3 valgrind linux-perf procps util-linux coreutils
+libcmocka-dev python3 valgrind linux-perf procps util-linux coreutils time
 gdb man-db groff-base bsdextrautils systemd
 openssl libssl-dev curl gnutls-bin binutils"
+for group in "$@"; do
+	case $group in
+	vm) PKGS="$PKGS qemu-system-x86 busybox-static kmod xz-utils zstd" ;;
+	bench) PKGS="$PKGS libpython3.11-testsuite strace" ;;
+	*) echo "install-deps: unknown group '$group' (vm, bench)" >&2; exit 2 ;;
+	esac
+done
 
 missing=""
 for p in $PKGS; do

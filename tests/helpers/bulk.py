@@ -4,13 +4,14 @@
   bulk.py big N AT [GO]  N writes of 1 MiB to /dev/null, a key in write AT
                          (-1: none); with GO, then, after a pause, 5 bytes
                          more (so that a gap before them shows) and a wait
-                         (at most 60 s) for the file GO to exist, the fd
-                         still open
+                         (at most 900 s: a slow kernel's test may take
+                         minutes to say go) for the file GO to exist, the
+                         fd still open
   bulk.py files DIR N K  N files of K KiB in DIR, each starting with a key
   bulk.py open DIR N [GO] N files in DIR held open: half a key to the first,
                          a write to every other file, the other half to the
                          first; with GO, waits until the file GO exists
-                         (at most 60 s) before closing them
+                         (at most 900 s) before closing them
 """
 import os, sys
 
@@ -23,7 +24,7 @@ def w(fd, b):
 def wait_for(path):
     import time
     t = time.time()
-    while not os.path.exists(path) and time.time() - t < 60:
+    while not os.path.exists(path) and time.time() - t < 900:
         time.sleep(0.05)
 
 mode = sys.argv[1]

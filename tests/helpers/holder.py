@@ -14,7 +14,7 @@ told to, so the only streams it has are the files it was told to write to
     writeall TEXT    write TEXT to every open file
     big I N          write N bytes of 'x' to the I-th open file, in one write
     closeall         close every open file
-    exit             exit 0
+    exit             exit 0 (acked first)
 """
 import os, sys
 
@@ -61,9 +61,9 @@ while True:
         for f in files:
             os.close(f)
         files = []
-    elif cmd == "exit":
-        sys.exit(0)
-    else:
+    elif cmd != "exit":
         sys.exit("holder: unknown command " + cmd)
     seq += 1
     os.close(os.open(os.path.join(ackdir, str(seq)), os.O_WRONLY | os.O_CREAT, 0o600))
+    if cmd == "exit":
+        sys.exit(0)

@@ -1,36 +1,11 @@
 # Helpers for the tests that talk to a running yarasnoop: start it with a
 # control socket in $TMP, poll `yarasnoop stats`, drive tests/helpers/holder.py.
 # Source after tests/lib.sh. Nothing here waits for a fixed time: every wait
-# polls for a condition, with a generous limit (POLL_LIMIT tenths of a second)
-# so that a wedged program fails the check instead of hanging the suite.
+# polls for a condition, bounded (lib.sh's poll and bwait), so that a wedged
+# program fails the check instead of hanging the suite.
 # shellcheck shell=bash
 PY=/usr/bin/python3
 HOLDER=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/holder.py
-POLL_LIMIT=${POLL_LIMIT:-300}
-_bg_pids=()
-
-_live_cleanup() {
-	local p
-	for p in "${_bg_pids[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	for p in "${_bg_pids[@]}"; do
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$TMP"
-}
-trap _live_cleanup EXIT
-bg_track() { _bg_pids+=("$1"); }
-
-# poll COMMAND...: runs COMMAND every 0.1 s until it succeeds (0) or the limit passes (1)
-poll() {
-	local i
-	for ((i = 0; i < POLL_LIMIT; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # stats_to FILE [SOCK]: the running instance's stats, JSON, in FILE
 stats_to() { "$YARASNOOP" stats --control "${2:-$SOCK}" --format json >"$1" 2>"$1.err"; }
@@ -70,7 +45,7 @@ _ys_answers() { kill -0 "$2" 2>/dev/null && "$YARASNOOP" stats --control "$1" --
 # ys_stop [SIGNAL]: stops $YSPID, waits for it, its exit status in $YSRC
 ys_stop() {
 	kill "-${1:-INT}" "$YSPID" 2>/dev/null
-	wait "$YSPID"
+	bwait "$YSPID"
 	# shellcheck disable=SC2034  # read by the tests
 	YSRC=$?
 }
@@ -88,9 +63,24 @@ holder_start() {
 hcmd() {
 	_hseq=$((_hseq + 1))
 	# a holder that died would leave the write blocked on the fifo
-	timeout 30 sh -c 'printf "%s\n" "$1" >"$2"' sh "$*" "$HFIFO" || return 1
+	timeout $((POLL_LIMIT / 10)) sh -c 'printf "%s\n" "$1" >"$2"' sh "$*" "$HFIFO" || return 1
 	poll test -e "$HACK/$_hseq"
 }
+# prog_ids PID: the ids of the BPF programs PID holds, from its fds
+prog_ids() { cat /proc/"$1"/fdinfo/* 2>/dev/null | sed -n 's/^prog_id:\s*//p' | sort -u; }
+# progs_released ID...: none of these programs exists any more
+progs_released() {
+	local id
+	for id in "$@"; do bpftool prog show id "$id" >/dev/null 2>&1 && return 1; done
+	return 0
+}
+no_caps() {
+	grep -qE '^CapEff:\s+0+$' /proc/"$1"/status && grep -qE '^CapPrm:\s+0+$' /proc/"$1"/status &&
+		grep -qE '^CapBnd:\s+0+$' /proc/"$1"/status
+}
+# attached_without_caps PID: PID holds its programs (the write exits, close
+# and its family, fork, exec, exit: 5 at least) and has dropped every capability
+attached_without_caps() { [[ $(prog_ids "$1" | wc -l) -ge 5 ]] && no_caps "$1"; }
 # fd_of PID PATH: the fd on which PID has PATH open
 fd_of() {
 	local l

@@ -5,7 +5,7 @@ written in two halves, on different fds of one file, unless said otherwise.
 
     streams.py MODE [ARG...]
 """
-import ctypes, fcntl, os, pty, subprocess, sys, threading
+import ctypes, fcntl, os, pty, resource, subprocess, sys, threading
 
 A, B = b"AKIAIOSFODNN", b"7EXAMPLE\n"
 LOOP = "i=0; while [ $i -lt 40 ]; do echo line; echo err >&2; i=$((i+1)); done"
@@ -24,6 +24,11 @@ def close_range(lo, hi):
 
 
 mode, args = sys.argv[1], sys.argv[2:]
+# fd 4000 needs more than the usual soft limit of 1024 open files (a login
+# session's, or a VM's pid 1's): as many as the hard limit allows
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+if soft != resource.RLIM_INFINITY and (hard == resource.RLIM_INFINITY or hard > soft):
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 if mode == "dash_pipes":
     # stdout and stderr on two pipes: two streams
     r = subprocess.run(["dash", "-c", LOOP], stdout=subprocess.PIPE, stderr=subprocess.PIPE)

@@ -14,7 +14,7 @@ if [[ $(uname -m) != x86_64 ]]; then
 	exit 0
 fi
 # a make of its own: not the SANITIZE=1 or other variables of a make that runs us
-cross() { env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS -u SANITIZE make -s -C "$ROOT" ARCH=arm64 OUTPUT="$TMP/b" >"$TMP/make.log" 2>&1; }
+cross() { timeout -k 10 "$RUN_LIMIT" env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS -u SANITIZE make -s -C "$ROOT" ARCH=arm64 OUTPUT="$TMP/b" >"$TMP/make.log" 2>&1; }
 check "make ARCH=arm64 builds the BPF object and its skeleton" cross
 O=$TMP/b/arm64/yarasnoop.bpf.o
 check "... an eBPF object" bash -c "file '$O' | grep -q 'eBPF'"

@@ -32,7 +32,7 @@ for who in root nobody; do
 	pid=$(cat "$PUB/pid")
 	check "($who) ... and is yarasnoop's child" test "$(awk '{print $4}' "/proc/$pid/stat")" = "$ys"
 	kill -KILL "$ys"
-	wait "$ys" 2>/dev/null
+	bwait "$ys" 2>/dev/null
 	check "($who) SIGKILL yarasnoop: the command is killed too" poll gone "$pid"
 	kill -KILL "$pid" 2>/dev/null
 done

@@ -115,7 +115,7 @@ hp=$!
 bg_track "$hp"
 check "a client hangs with half a request" poll test -e "$TMP/hung1"
 check "... meanwhile 'stats' is served" stats_to "$TMP/st"
-wait "$hp"
+bwait "$hp"
 jstat "... and the hanging client is closed by the server, with no reply" "$TMP/hang1" 'D["results"] == {"eof": 1}'
 
 # every slot taken by hanging clients: others are turned away, not blocked
@@ -127,7 +127,7 @@ $PY "$CTL" send "$SOCK" 'stats json\n' >"$TMP/r"
 r=$(ctl_result "$TMP/r")
 check "a 17th client is told 'busy' (or served once a slot frees), not left hanging: $r" \
 	test "$r" = "error: busy" -o "$r" = json
-wait "$hp"
+bwait "$hp"
 jstat "the 16 are all closed by the server, with no reply" "$TMP/hang16" 'D["results"] == {"eof": 16}'
 check "then 'stats' is served again" stats_until "$TMP/st" 'True'
 
@@ -143,7 +143,7 @@ bg_track "$hp"
 check "16 clients hang again" poll test -e "$TMP/hung16b"
 expect_exit "'yarasnoop stats' while every slot is taken: exit 3" 3 "$YARASNOOP" stats --control "$SOCK" --format json
 check "... saying the instance is busy" grep -q "error: busy" "$TMP/err"
-wait "$hp"
+bwait "$hp"
 jstat "... and the 16 are closed by the server" "$TMP/hang16b" 'D["results"] == {"eof": 16}'
 
 # ---- afterwards: still answering, still detecting ----
@@ -154,7 +154,7 @@ check "after the abuse, a marker written is reported" poll grep -q '"rule":"afte
 jcheck "... once, on the holder's stream" "$TMP/c1.ev" \
 	"[(e['rule'], e['stream']['pid'], e['stream']['path']) for e in M] == [('before_abuse', $HPID, '$TMP/out0'), ('after_abuse', $HPID, '$TMP/out0')]"
 hcmd exit
-wait "$YSPID"
+bwait "$YSPID"
 expect_eq "the instance ends cleanly when its process does" 0 "$?"
 check "... removing its socket" test ! -e "$SOCK"
 jcheck "... every byte written was scanned" "$TMP/c1.ev" \

@@ -14,21 +14,15 @@ YS=("$YARASNOOP" --no-control -r "$R" --format json -o "$EV")
 # 128 MiB in 1 MiB writes, a key in one of them: the gate sees it
 "${YS[@]}" --fail-on-match -- "$PY" "$BULK" big 128 77 2>"$TMP/err" &
 ys=$!
-wait "$ys"
+bg_track "$ys"
+bwait "$ys"
 expect_eq "128 MiB with a key in write 77, --fail-on-match: the match fails the gate" 1 "$?"
 jcheck "... found, nothing dropped, lossless" "$EV" \
 	'[e["rule"] for e in M] == ["aws_access_key_id"] and SUMMARY["bytes_dropped"] == 0 and SUMMARY["kernel"]["bytes_dropped"] == 0 and SUMMARY["user"]["lossless"] and SUMMARY["bytes_scanned"] == 128 << 20 and SUMMARY["complete"]'
 # its own cgroup (yarasnoop.PID): other instances on the machine have theirs;
 # the guard removes it once empty, a moment after yarasnoop ends
-cg_gone() {
-	local i
-	for ((i = 0; i < 100; i++)); do
-		[[ -e /sys/fs/cgroup/unified/yarasnoop.$ys || -e /sys/fs/cgroup/yarasnoop.$ys ]] || return 0
-		sleep 0.1
-	done
-	return 1
-}
-check "... the command ran in a cgroup of its own, removed after" cg_gone
+cg_gone() { [[ ! -e /sys/fs/cgroup/unified/yarasnoop.$ys && ! -e /sys/fs/cgroup/yarasnoop.$ys ]]; }
+check "... the command ran in a cgroup of its own, removed after" poll cg_gone
 
 # the same without lossless through a small ring: bytes are dropped, the gate fails closed
 expect_exit "--no-lossless, 64K ring, no key: the partial scan fails the gate (5)" 5 \
@@ -51,6 +45,7 @@ check "... saying why" grep -q "lossless.*needs -- COMMAND" "$TMP/err"
 "$YARASNOOP" --no-control -r "$R" --format json -o "$TMP/live.ev" --no-lossless --ring-size 256K -- \
 	"$PY" "$BULK" big 32 -1 "$TMP/live.go" 2>"$TMP/live.err" &
 ysl=$!
+bg_track "$ysl"
 bg_wait_file() { poll grep -q "$1" "$2"; }
 check "a flood into a 256K ring, the writer still open: a loss event names the kernel's drops" \
 	bg_wait_file '"type":"loss","time":"[^"]*","reason":"counters","bytes_dropped":[1-9]' "$TMP/live.ev"
@@ -58,15 +53,16 @@ check "... and a line on stderr says so" bg_wait_file 'loss: [0-9]* bytes droppe
 check "... and the flooded stream's own loss event names it" \
 	bg_wait_file '"type":"loss","time":"[^"]*","reason":"dropped","bytes":[1-9][0-9]*,"stream":{[^}]*"path":"/dev/null"' "$TMP/live.ev"
 touch "$TMP/live.go"
-wait "$ysl"
+bwait "$ysl"
+expect_eq "... the command ends, status 0" 0 "$?"
 jcheck "... the stream's end counts the same bytes as the summary" "$TMP/live.ev" \
 	'sum(e["bytes_dropped"] for e in ENDS) == SUMMARY["bytes_dropped"] > 0'
 
 # a reader that pauses does not stall the capture: 400 files of 64 KiB (25 MiB,
 # more than the ring) while nobody reads the events for 3 s
 mkdir "$TMP/files"
-"$YARASNOOP" --no-control -r "$R" --format json --no-lossless -- "$PY" "$BULK" files "$TMP/files" 400 64 \
-	2>"$TMP/slow.err" | { sleep 3; cat >"$TMP/slow.ev"; }
+timeout -k 10 "$RUN_LIMIT" "$YARASNOOP" --no-control -r "$R" --format json --no-lossless -- \
+	"$PY" "$BULK" files "$TMP/files" 400 64 2>"$TMP/slow.err" | { sleep 3; cat >"$TMP/slow.ev"; }
 jcheck "a reader paused 3 s: the ring never filled, no event was lost" "$TMP/slow.ev" \
 	'SUMMARY["kernel"]["records_dropped"] == 0 and SUMMARY["kernel"]["control_records_dropped"] == 0 and SUMMARY["user"]["events_dropped"] == 0'
 # (how fast the workers scan is the machine's: what they could not take is

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Faults yarasnoop must survive, and what it must not leak.
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../helpers/live_lib.sh"
 need_root "hardening" || { echo "1..$_n"; exit 0; }
 R=$TESTDATA/live.yar
 EV=$TMP/ev
@@ -28,7 +29,8 @@ jcheck "one-byte writes: the marker is found, every byte accounted" "$EV" \
 	'[e["rule"] for e in M] == ["generic_mark"] and any(e["bytes_written"] == e["bytes_scanned"] == 20109 for e in ENDS)'
 
 # our output goes away: a clear error, exit 4, not a SIGPIPE death
-"$YARASNOOP" --no-control -r "$R" --format json -- sh -c 'for i in 1 2 3 4 5 6; do echo YS_MARK; sleep 0.1; done' 2>"$TMP/err" | head -c 1 >/dev/null
+timeout -k 10 "$RUN_LIMIT" "$YARASNOOP" --no-control -r "$R" --format json -- \
+	sh -c 'for i in 1 2 3 4 5 6; do echo YS_MARK; sleep 0.1; done' 2>"$TMP/err" | head -c 1 >/dev/null
 rc=${PIPESTATUS[0]}
 expect_eq "closed output pipe: exit 4" 4 "$rc"
 check "... saying so" grep -q "writing standard output failed: Broken pipe" "$TMP/err"
@@ -37,33 +39,34 @@ check "... saying so" grep -q "writing standard output failed: Broken pipe" "$TM
 expect_eq "full disk (standard output on /dev/full): exit 4" 4 "$?"
 check "... saying so" grep -q "writing standard output failed: No space left on device" "$TMP/err"
 
-# SIGTERM and SIGINT: every open stream ends, reason shutdown
+# SIGTERM and SIGINT: every open stream ends, reason shutdown; what was
+# written just before is drained from the ring and scanned first
 for sig in TERM INT; do
-	"$WRITER" holdopen 1 30 >/dev/null &
-	w=$!
-	"${YS[@]}" -p "$w" 2>"$TMP/err" &
-	ys=$!
-	sleep 2.5
-	kill -"$sig" "$ys"
-	wait "$ys"; rc=$?
-	kill "$w"; wait "$w" 2>/dev/null
-	expect_eq "SIG$sig: clean exit" 0 "$rc"
+	holder_start "h$sig"
+	ys_start "s$sig" -r "$R" --format json -o "$EV" -p "$HPID"
+	hcmd open 1 "$TMP/held$sig" && hcmd write 0 'YS_MARK before the end\n'
+	check "SIG$sig: the traced process wrote and holds its file open" test -s "$TMP/held${sig}0"
+	ys_stop "$sig"
+	expect_eq "SIG$sig: clean exit" 0 "$YSRC"
 	jcheck "SIG$sig: the open stream ends with reason shutdown, its bytes accounted" "$EV" \
 		'[(e["reason"], e["bytes_written"], e["bytes_scanned"]) for e in ENDS] == [("shutdown", 23, 23)] and SUMMARY is not None'
+	hcmd exit
 done
 
 # capabilities: none left once attached; the BPF side goes with the process
-"$YARASNOOP" --no-control -r "$R" -o "$EV" -- sleep 5 &
+"$YARASNOOP" --no-control -r "$R" -o "$EV" -- sleep "$RUN_LIMIT" &
 ys=$!
-sleep 1.5
-check "running: no capability left (effective, permitted, bounding)" \
-	bash -c "grep -qE '^CapEff:\s+0+$' /proc/$ys/status && grep -qE '^CapPrm:\s+0+$' /proc/$ys/status && grep -qE '^CapBnd:\s+0+$' /proc/$ys/status"
-ids=$(cat /proc/$ys/fdinfo/* 2>/dev/null | sed -n 's/^prog_id:\s*//p' | sort -u)
-# its programs: the write exits, close and its family, fork, exec, exit
+bg_track "$ys"
+check "running, its programs attached: no capability left (effective, permitted, bounding)" \
+	poll attached_without_caps "$ys"
+ids=$(prog_ids "$ys")
 check "running: it holds its BPF programs (prog ids from fdinfo)" test "$(echo "$ids" | wc -w)" -ge 5
-kill -KILL "$ys"; wait "$ys" 2>/dev/null
-sleep 0.5
-left=0
-for id in $ids; do bpftool prog show id "$id" >/dev/null 2>&1 && left=$((left + 1)); done
-expect_eq "killed with SIGKILL: every one of its BPF programs is released" 0 "$left"
+kids=$(pgrep -P "$ys")
+kill -KILL "$ys"
+bwait "$ys"
+# shellcheck disable=SC2086 # a list of pids
+kill $kids 2>/dev/null
+# freed after an RCU grace period: poll for it
+# shellcheck disable=SC2086 # a list of ids
+check "killed with SIGKILL: every one of its BPF programs is released" poll progs_released $ids
 echo "1..$_n"

@@ -11,7 +11,7 @@ D=$TMP/d
 mkdir -p "$D"
 mkfifo "$TMP/release"
 # release: lets a waiting writer (below) exit
-release() { timeout 30 sh -c ': >"$1"' sh "$TMP/release"; }
+release() { check "the writer is let go" fifo_write "$TMP/release"; }
 
 # The writer: 6 files, a write to each, then a second write to file 0;
 # with "wait" it then says so (an empty file, no write) and waits on a fifo.
@@ -48,7 +48,7 @@ jstat "stats: the kernel still has 6 open streams; 3 evicted ones wait for their
 "$YARASNOOP" stats --control "$SOCK" >"$TMP/l1.txt" 2>&1
 check "stats (text) counts the evictions too" grep -qx 'Streams evicted: 4' "$TMP/l1.txt"
 release
-wait "$yp"
+bwait "$yp"
 expect_eq "the command's status" 0 "$?"
 EV=$TMP/l1.ev
 jcheck "4 streams evicted, least recently written first: f0, f1, f2, then f3" "$EV" \
@@ -101,7 +101,7 @@ check "all closed: no streams, in the table or the kernel" stats_until "$TMP/l3.
 jstat "... no tombstone left" "$TMP/l3.st" 'D["tombstones"] == 0'
 expect_eq "... memory back to the empty table's" "$fresh" "$(mem_of "$TMP/l3.st")"
 hcmd exit
-wait "$YSPID"
+bwait "$YSPID"
 expect_eq "the instance ends with its process" 0 "$?"
 jcheck "7 streams, each ended once: 4 evicted, 3 closed" "$TMP/l3.ev" \
 	'len(ENDS) == 7 and len({e["uuid"] for e in ENDS}) == 7 and sorted(e["reason"] for e in ENDS) == ["close"] * 3 + ["evicted"] * 4'
@@ -136,7 +136,7 @@ jstat "stats: total memory within 8K ($(mem_of "$TMP/l4.st") bytes, $($PY -c 'im
 jstat "stats: the held streams hold their pending data (f0 1000 bytes, the others 2000)" "$TMP/l4.st" \
 	"all(s['memory_bytes'] > (1000 if s['path'] == '$D/f0' else 2000) for s in S)"
 release
-wait "$yp"
+bwait "$yp"
 expect_eq "the command's status" 0 "$?"
 EV=$TMP/l4.ev
 jcheck "streams were evicted for memory" "$EV" \

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Live capture with real BPF and real processes (as root).
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../helpers/live_lib.sh"
 need_root "live capture" || { echo "1..$_n"; exit 0; }
 R=$TESTDATA/live.yar
 # events go to their own file: the commands print to stdout too
@@ -64,66 +65,40 @@ jcheck "the totals equal the kernel's count of bytes written" "$TMP/flood" \
 	'SUMMARY["bytes_written"] == SUMMARY["kernel"]["bytes_written"] == 3000 * 65536 + 15 and SUMMARY["kernel"]["control_records_dropped"] == 0'
 jcheck "after the flood, detection goes on" "$TMP/flood" '[e["rule"] for e in M] == ["after_flood"]'
 
-# ready SOCK PID: polls until the instance PID answers on its control socket
-# (its programs are attached), or it is gone
-ready() {
-	local i
-	for ((i = 0; i < 300; i++)); do
-		kill -0 "$2" 2>/dev/null || return 1
-		"$YARASNOOP" stats --control "$1" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# attached FILE: waits (bounded) until the yarasnoop whose -v stderr is in
-# FILE has its programs attached and its targets in
-attached() {
-	local i
-	for ((i = 0; i < 300; i++)); do
-		grep -qs "dropped every capability" "$1" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# -p PID: attach to a running process; exit when it has gone. The process
-# waits on a fifo, not a clock, until yarasnoop is attached.
-mkfifo "$TMP/pgo"
-sh -c 'read x <"$1"; exec "$2" sleepmark 0' sh "$TMP/pgo" "$WRITER" >/dev/null &
-pid=$!
-timeout 20 "${YS[@]}" -v -p "$pid" 2>"$TMP/p.err" &
-ys=$!
-attached "$TMP/p.err"
-timeout 30 sh -c 'echo go >"$1"' sh "$TMP/pgo"
-wait "$ys"
-expect_eq "-p PID: exits 0 when the process has gone" 0 $?
-jcheck "-p: the process's write is caught" "$EV" "len(M) == 1 and M[0]['stream']['pid'] == $pid"
-wait "$pid"
+# -p PID: attach to a running process; exit when it has gone
+holder_start p
+ys_start p -r "$R" --format json -o "$TMP/p.ev" -p "$HPID"
+check "-p PID: attached" kill -0 "$YSPID"
+hcmd open 1 "$TMP/p" && hcmd write 0 'YS_MARK\n' && hcmd exit
+check "-p: the process did what it was told, and exited" bwait "$HPID"
+bwait "$YSPID"
+expect_eq "-p: yarasnoop exits 0 once the process has gone" 0 "$?"
+jcheck "-p: the process's write is caught" "$TMP/p.ev" "len(M) == 1 and M[0]['stream']['pid'] == $HPID"
 expect_exit "-p with no such process: exit 2" 2 "${YS[@]}" -p 999999999
 check "... naming it" grep -q "no process with pid 999999999" "$TMP/err"
 
-# -C COMM: processes by name, started later
+# -C COMM: processes by name, started later (once yarasnoop answers, it is
+# attached; at SIGINT it drains what they wrote)
 ln -s "$WRITER" "$TMP/ys_comm_tst"
-timeout 20 "$YARASNOOP" --no-control -v -r "$R" --format json -C ys_comm_tst >"$TMP/comm.out" 2>"$TMP/comm.err" &
-ys=$!
-attached "$TMP/comm.err"
-"$TMP/ys_comm_tst" writev >/dev/null
+ys_start comm -r "$R" --format json -o "$TMP/comm.out" -C ys_comm_tst
+check "-C: attached" kill -0 "$YSPID"
 /usr/bin/python3 "$WRITER" sleepmark 0 >/dev/null   # another name: not traced
-kill -INT "$ys"; wait "$ys"
+"$TMP/ys_comm_tst" writev >/dev/null
+ys_stop INT
+expect_eq "-C: SIGINT, exit 0" 0 "$YSRC"
 jcheck "-C: the named process is traced, others are not" "$TMP/comm.out" \
 	'[e["rule"] for e in M] == ["writev_mark"] and M[0]["stream"]["comm"] == "ys_comm_tst"'
 jcheck "SIGINT ends open streams with reason shutdown, or they had closed" "$TMP/comm.out" \
 	'SUMMARY is not None and all(e["reason"] in ("close", "exit", "shutdown") for e in ENDS)'
 
 # -a: everything but ourselves
-timeout 60 "$YARASNOOP" --control "$TMP/a.sock" -r "$R" --format json -a >"$TMP/all.out" 2>"$TMP/all.err" &
-ys=$!
-ready "$TMP/a.sock" "$ys"
+ys_start all -r "$R" --format json -o "$TMP/all.out" -a
+check "-a: attached" kill -0 "$YSPID"
 "$WRITER" writev >/dev/null
-kill -TERM "$ys"; wait "$ys"
+ys_stop TERM
+expect_eq "-a: SIGTERM, exit 0" 0 "$YSRC"
 jcheck "-a: any process is traced" "$TMP/all.out" '"writev_mark" in [e["rule"] for e in M]'
-jcheck "-a: but never yarasnoop itself" "$TMP/all.out" "all(e['pid'] != $ys for e in ENDS)"
+jcheck "-a: but never yarasnoop itself" "$TMP/all.out" "all(e['pid'] != $YSPID for e in ENDS)"
 
 # --fd: only some fds
 expect_exit "--fd 2" 0 "${YS[@]}" --fd 2 -- /usr/bin/python3 -c 'import os; os.write(1, b"YS_MARK\n"); os.write(2, b"YS_MARK\n")'

@@ -89,7 +89,8 @@ fi
 # ---- SIGHUP: logrotate's postrotate ----
 GO=$TMP/go
 # writes a marker per line of its fifo-less protocol: a file per step
-WR='i=0; while [ $i -lt 3 ]; do while [ ! -e '"$GO"'.$i ]; do sleep 0.05; done; echo YS_OUT_MARK >/dev/null; i=$((i+1)); done'
+# (each wait bounded: RUN_LIMIT seconds)
+WR='i=0; while [ $i -lt 3 ]; do n=0; while [ ! -e '"$GO"'.$i ] && [ $n -lt '$((RUN_LIMIT * 20))' ]; do sleep 0.05; n=$((n+1)); done; echo YS_OUT_MARK >/dev/null; i=$((i+1)); done'
 "${YS[@]}" --format json -o "$TMP/rot.ev" -- sh -c "$WR" 2>"$TMP/rot.err" &
 ys=$!
 bg_track "$ys"
@@ -109,7 +110,7 @@ ln -s "$TMP/target" "$TMP/rot.ev"
 kill -HUP "$ys"
 check "a symlink at the path on SIGHUP: one line naming it" poll grep -q "output file $TMP/rot.ev: a symbolic link; not reopened" "$TMP/rot.err"
 touch "$GO.2"
-wait "$ys"
+bwait "$ys"
 rc=$?
 expect_eq "... yarasnoop goes on and ends with the command's status" 0 "$rc"
 expect_eq "... the link's target untouched" "precious" "$(cat "$TMP/target")"

@@ -27,7 +27,7 @@ printf 'rule ok { condition: true }\n\nrule broken { strings: $a = "x" condition
 # stream: its final scan); a SIGHUP it got would leave a file
 CMD='trap "echo got >'"$TMP"'/cmd_got_hup" HUP
 exec >'"$OUT"'
-step() { while [ ! -e '"$TMP"'/go.$1 ]; do sleep 0.05; done; }
+step() { n=0; while [ ! -e '"$TMP"'/go.$1 ] && [ $n -lt '$((RUN_LIMIT * 20))' ]; do sleep 0.05; n=$((n+1)); done; }
 printf "YS_OLD_RULE_SEES_THIS_MARKER key AKIAIOSFODNN"
 step 1; printf "7EXAMPLE end\n"; exec >/dev/null
 step 2; echo "second AKIAI0SFODNN7EXAMPLF" >'"$TMP"'/out2
@@ -75,7 +75,7 @@ cp "$TMP/new.yar" "$RF"
 kill -HUP "$YSPID"
 check "a second good reload" poll count_is 2 '"type":"reload","time":"[^"]*","ok":true' "$EV"
 touch "$TMP/go.3"
-ys_stop_wait() { wait "$YSPID"; YSRC=$?; }
+ys_stop_wait() { bwait "$YSPID"; YSRC=$?; }
 ys_stop_wait
 expect_eq "the command ends: yarasnoop exits with its status, 0, whatever the failed reload" 0 "$YSRC"
 check "SIGHUP never reached the command" test ! -e "$TMP/cmd_got_hup"

@@ -11,8 +11,9 @@ echo 'rule s_mark { strings: $a = "YS_SECCOMP_MARK" condition: $a }' >"$R"
 GO=$TMP/go
 
 ys_start s1 -v -r "$R" --format json -o "$TMP/ev" -- \
-	sh -c "while [ ! -e $GO ]; do sleep 0.05; done; echo YS_SECCOMP_MARK >/dev/null"
-CMDPID=$(pgrep -P "$YSPID")
+	sh -c "i=0; while [ ! -e $GO ] && [ \$i -lt $((RUN_LIMIT * 20)) ]; do sleep 0.05; i=\$((i + 1)); done; echo YS_SECCOMP_MARK >/dev/null"
+# its command (its other child is ys-release, which holds the BPF links)
+CMDPID=$(pgrep -P "$YSPID" -x sh)
 check "running: /proc/PID/status says Seccomp: 2 (filter)" grep -qE '^Seccomp:\s+2$' "/proc/$YSPID/status"
 check "... on every thread" bash -c "for t in /proc/$YSPID/task/*/status; do grep -qE '^Seccomp:\s+2$' \$t || exit 1; done"
 check "-v says how many calls are allowed and that one was refused" \
@@ -54,7 +55,7 @@ check "... and reloads its rules (open, read, list a directory under the filter)
 kill -USR1 "$YSPID"
 check "... and prints statistics on SIGUSR1" poll grep -q "^Memory statistics:" "$TMP/s1.err"
 touch "$GO"
-wait "$YSPID"
+bwait "$YSPID"
 expect_eq "... and ends with the command's status" 0 "$?"
 jcheck "... having found the marker written after all that" "$TMP/ev" '[e["rule"] for e in M] == ["s_mark"]'
 jcheck "... with every byte accounted" "$TMP/ev" 'SUMMARY["bytes_written"] == SUMMARY["bytes_scanned"] and SUMMARY["bytes_dropped"] == 0'

@@ -120,9 +120,9 @@ check "N=10 holds at least 9/10 of 10 times one stream's memory ($((total[10] - 
 check "N=100 holds at least 9/10 of 100 times one stream's memory ($((total[100] - fresh)) vs $one)" \
 	test $((10 * (total[100] - fresh))) -ge $((9 * 100 * one))
 hcmd exit
-check "the holder exits" poll bash -c "! kill -0 $HPID 2>/dev/null"
+check "the holder exits 0" bwait "$HPID"
 # -p: the instance ends when its process has gone
-wait "$YSPID"
+bwait "$YSPID"
 expect_eq "-p: the instance exits 0 once the process is gone" 0 "$?"
 jcheck "each of the 113 streams ended once, every byte scanned" "$TMP/s1.ev" \
 	'len(ENDS) == SUMMARY["streams"] == 113 and len({e["uuid"] for e in ENDS}) == 113 and all(e["bytes_written"] == e["bytes_scanned"] for e in ENDS) and SUMMARY["bytes_written"] == SUMMARY["kernel"]["bytes_written"] == 111 * 100 + '"$b0 + $b1"
@@ -135,8 +135,8 @@ mkfifo "$TMP/rel"
 ip=$!
 bg_track "$ip"
 check "text: --stats-interval 1 prints the block again and again" poll full_blocks_at_least "$TMP/i1.err" 2
-timeout 10 sh -c 'echo >"$1"' sh "$TMP/rel"
-wait "$ip"
+check "the command is let go" fifo_write "$TMP/rel" ""
+bwait "$ip"
 expect_eq "text: the command ends, status 0" 0 "$?"
 textstat "text: every periodic block follows the format" "$TMP/i1.err" 'not ERRORS and len(BLOCKS) >= 2'
 textstat "text: the block shows the command's stream: sh, 3 bytes, 1 line" "$TMP/i1.err" \
@@ -149,8 +149,8 @@ ip=$!
 bg_track "$ip"
 check "json: --stats-interval 1 emits stats events again and again" \
 	poll bash -c "[[ \$(grep -c '^{\"type\":\"stats\"' '$TMP/i2.ev' 2>/dev/null) -ge 2 ]]"
-timeout 10 sh -c 'echo >"$1"' sh "$TMP/rel"
-wait "$ip"
+check "the command is let go" fifo_write "$TMP/rel" ""
+bwait "$ip"
 expect_eq "json: the command ends, status 0" 0 "$?"
 jcheck "json: the stats events have the schema of 'yarasnoop stats'" "$TMP/i2.ev" \
 	'len([e for e in EVENTS if e["type"] == "stats"]) >= 2 and all(set(e) >= {"total_memory_bytes", "streams", "process", "kernel_maps", "tombstones"} and e["process"]["rss_bytes"] > 0 for e in EVENTS if e["type"] == "stats")'
