@@ -45,13 +45,13 @@ LDFLAGS += $(SANFLAGS)
 LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lpthread
 
 # user-space modules shared by the tool and its unit tests
-CORE    := mem util buf json queue writer rules streams scan output stats records idmap
+CORE    := mem util buf json queue writer rules streams scan output stats records idmap reorder
 CORE_OBJ := $(patsubst %,$(OUTPUT)/%.o,$(CORE))
 APP_OBJ := $(patsubst %,$(OUTPUT)/%.o,opts outfile replay capture cgroup targets drain workers events totals reload report loss live control privs seccomp main)
 SKEL    := $(OUTPUT)/yarasnoop.skel.h
 
 # test helpers: the record dumper (the BPF side seen alone), fd tricks
-HELPER_BIN := $(OUTPUT)/helpers/recdump $(OUTPUT)/helpers/fdtricks
+HELPER_BIN := $(OUTPUT)/helpers/recdump $(OUTPUT)/helpers/fdtricks $(OUTPUT)/helpers/orderw
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRC))
 BENCH_SRC := $(wildcard bench/*.c)
@@ -109,6 +109,10 @@ $(OUTPUT)/helpers/recdump: tests/helpers/recdump.c $(OUTPUT)/capture.o $(OUTPUT)
 $(OUTPUT)/helpers/fdtricks: tests/helpers/fdtricks.c | $(OUTPUT)/helpers
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< -o $@
+
+$(OUTPUT)/helpers/orderw: tests/helpers/orderw.c | $(OUTPUT)/helpers
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< -lpthread -o $@
 
 unit: $(UNIT_BIN)
 

@@ -157,6 +157,7 @@ static void *drain_main(void *arg)
 		err = ys_capture_poll(L->cap, POLL_MS);
 		if (err < 0 && err != -EINTR)
 			break;
+		atomic_fetch_add(&d->passes, 1);
 		err = 0;
 	}
 	/* the end: every record the kernel has is handed on */

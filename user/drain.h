@@ -19,6 +19,9 @@ struct ys_drain {
 	_Atomic bool stop;		/* drain what is left, tell the workers, end */
 	_Atomic int err;
 	_Atomic bool targets_gone;	/* -p: no traced process is left */
+	/* polls of the ring that took every record it had: a record that
+	 * reached the ring before pass N began is with its worker at N + 1 */
+	_Atomic uint64_t passes;
 	/* records and bytes dropped because a worker's queue was full */
 	_Atomic uint64_t backlog_records, backlog_bytes;
 	/* lossless mode */

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,7 @@ static struct tomb *stream_begin(struct ys_shard *sh, struct ys_stream *s)
 	uint64_t start = t ? t->end : 0;
 
 	s->start = s->end = s->buf_off = s->accepted = start;
+	s->self.next = start;
 	return t;
 }
 
@@ -165,43 +167,129 @@ static void account_ended(struct ys_shard *sh, const struct ys_stream *s)
 	sh->ended_scanned += s->bytes_scanned;
 	sh->ended_dropped += s->bytes_dropped;
 	sh->ended_truncated += s->bytes_truncated;
+	sh->ended_late += s->bytes_late;
 }
 
-/* Final scan up to the kernel's count, stream_end event, gone. */
-static int end_stream(struct ys_shard *sh, struct ys_stream *s, uint64_t written,
-		      enum ys_end_reason reason)
+/* ---- order ---- */
+
+static struct ys_stream *stream_of(struct ys_ro_src *src)
+{
+	return (struct ys_stream *)((char *)src - offsetof(struct ys_stream, self));
+}
+
+static struct ys_ro_env ro_env(struct ys_shard *sh, struct ys_stream *s, uint64_t now)
+{
+	return (struct ys_ro_env){ .o = &sh->ro_opts, .q = &sh->roq, .k = &sh->ro_sink,
+				   .st = &sh->ro_stats, .mem = &s->mem, .owner = s,
+				   .now = { now, sh->pass } };
+}
+
+/* Bytes in their order, to the scanner: offsets there are the stream's
+ * offsets as scanned (file order where it differs from write order). */
+static int ro_deliver(void *arg, struct ys_ro_src *src, const struct ys_wpiece *w,
+		      const uint8_t *data)
+{
+	struct ys_shard *sh = arg;
+	struct ys_stream *s = stream_of(src);
+	int err = 0;
+
+	s->tid = w->tid;
+	if (w->len)
+		err = ys_stream_write(&sh->engine, s, s->end, data, w->len, ys_now_ns());
+	if (!err && w->truncated)
+		err = ys_stream_skip(&sh->engine, s, s->end + w->truncated, true);
+	return err;
+}
+
+static int ro_give_up(void *arg, struct ys_ro_src *src, uint64_t off, uint64_t n)
+{
+	struct ys_shard *sh = arg;
+	struct ys_stream *s = stream_of(src);
+
+	src->gap_off = off;
+	src->gap_len = n;
+	src->gap_at = s->end;
+	return ys_stream_skip(&sh->engine, s, s->end + n, false);
+}
+
+/* Bytes of the gap given up last: scanned on their own, where the gap was
+ * put, and counted as such. Other late bytes stay counted as dropped. */
+static int ro_late(void *arg, struct ys_ro_src *src, const struct ys_wpiece *w, const uint8_t *data)
+{
+	struct ys_shard *sh = arg;
+	struct ys_stream *s = stream_of(src);
+	uint64_t gap_end = src->gap_off + src->gap_len, n, t;
+	int err = 0;
+
+	if (w->off < src->gap_off || w->off >= gap_end)
+		return 0;
+	n = YS_MIN((uint64_t)w->len, gap_end - w->off);
+	if (n) {
+		s->bytes_late += n;
+		err = ys_stream_write(&sh->engine, s, src->gap_at + (w->off - src->gap_off), data, n,
+				      ys_now_ns());
+	}
+	/* bytes the capture cut were counted lost: they are truncated */
+	t = YS_MIN(w->truncated, gap_end - w->off - n);
+	t = YS_MIN(t, s->bytes_dropped);
+	s->bytes_dropped -= t;
+	s->bytes_truncated += t;
+	return err;
+}
+
+/* ---- ends ---- */
+
+/* Every byte in (gaps given up), a final scan, stream_end, gone. */
+static int end_stream(struct ys_shard *sh, struct ys_stream *s, enum ys_end_reason reason)
 {
 	struct ys_live *L = sh->L;
 	const struct ys_rules *r = sh->engine.rules;
+	struct ys_ro_env env = ro_env(sh, s, ys_now_ns());
 	int err, e;
 
-	err = ys_stream_skip(&sh->engine, s, written, false);
+	err = ys_ro_flush(&s->ro, &env);
 	if (!err)
 		err = ys_stream_flush(&sh->engine, s, true);
 	if (L->cfg.format == YS_FMT_JSON || ys_verbose || s->rules_matched || s->bytes_dropped ||
-	    s->bytes_truncated || reason == YS_END_EVICTED)
+	    s->bytes_truncated || s->bytes_late || reason == YS_END_EVICTED)
 		ys_out_stream_end(&sh->out, s, ys_end_reason_str(reason), r->yr, r->num_rules);
 	account_ended(sh, s);
 	e = ys_totals_stream(&sh->totals, s, r, true);
 	if (!err)
 		err = e;
+	ys_ro_fini(&s->ro, &s->mem, &sh->roq);
 	ys_table_remove(&sh->table, s);
 	atomic_fetch_sub(&L->streams, 1);
 	return err;
 }
 
+/* A stream whose kernel stream has ended, every byte in, ends. */
+static int settle(struct ys_shard *sh, struct ys_stream *s)
+{
+	return s->self.done ? end_stream(sh, s, s->end_reason) : 0;
+}
+
 static int evict_one(struct ys_shard *sh)
 {
 	struct ys_stream *s = ys_table_lru_oldest(&sh->table);
+	struct ys_ro_env env;
+	int err;
 
 	if (!s)
 		return -ENOENT;
+	/* what waits goes in now (a record still on its way will come late) */
+	env = ro_env(sh, s, ys_now_ns());
+	err = ys_ro_flush(&s->ro, &env);
+	if (err)
+		return err;
+	if (s->self.done)
+		return end_stream(sh, s, s->end_reason);
 	/* it ends where we have seen it end; if the fd writes again the new
 	 * stream starts there, so nothing is counted twice or lost */
 	if (tomb_put(sh, s))
 		ys_dbg("no memory for the tombstone of stream %llu", (unsigned long long)s->id);
 	sh->table.evicted++;
-	return end_stream(sh, s, s->end, YS_END_EVICTED);
+	return end_stream(sh, s, YS_END_EVICTED);
 }
 
 /* Tells the other shards how much memory this one holds. */
@@ -286,7 +374,13 @@ static void report_loss(struct ys_shard *sh, struct ys_stream *s, uint64_t now)
 int ys_ev_write(struct ys_shard *sh, const struct ys_rec_write *w, const uint8_t *data)
 {
 	struct ys_stream *s = ys_table_find(&sh->table, w->stream_id);
+	struct ys_wpiece p = {
+		.off = w->offset, .pos = w->pos, .truncated = w->truncated, .len = w->len,
+		.tid = w->tid, .fd = w->fd,
+		.pos_ok = (w->flags & YS_W_POS) && !(w->flags & YS_W_POS_UNCERTAIN),
+	};
 	uint64_t now = ys_now_ns();
+	struct ys_ro_env env;
 	int err;
 
 	if (!s) {
@@ -294,21 +388,13 @@ int ys_ev_write(struct ys_shard *sh, const struct ys_rec_write *w, const uint8_t
 		if (err)
 			return err;
 	}
-	s->tid = w->tid;
-	if (w->len) {
-		err = ys_stream_write(&sh->engine, s, w->offset, data, w->len, now);
-		if (err)
-			return err;
+	env = ro_env(sh, s, now);
+	err = ys_ro_put(&s->ro, &s->self, &p, data, &env);
+	if (!err) {
+		report_loss(sh, s, now);
+		err = settle(sh, s);
 	}
-	if (w->truncated) {
-		err = ys_stream_skip(&sh->engine, s, w->offset, false);
-		if (!err)
-			err = ys_stream_skip(&sh->engine, s, w->offset + w->truncated, true);
-		if (err)
-			return err;
-	}
-	report_loss(sh, s, now);
-	return enforce_limits(sh);
+	return err ? err : enforce_limits(sh);
 }
 
 int ys_ev_close(struct ys_shard *sh, const struct ys_rec_close *c)
@@ -321,7 +407,9 @@ int ys_ev_close(struct ys_shard *sh, const struct ys_rec_close *c)
 		[YS_CLOSE_UNSEEN] = YS_END_UNSEEN,
 	};
 	struct ys_stream *s = ys_table_find(&sh->table, c->stream_id);
+	struct ys_ro_env env;
 	struct tomb *t;
+	int err;
 
 	if (!s) {
 		t = tomb_take(sh, c->stream_id);
@@ -333,23 +421,61 @@ int ys_ev_close(struct ys_shard *sh, const struct ys_rec_close *c)
 		}
 		return 0;
 	}
-	return end_stream(sh, s, c->bytes,
-			  c->reason < ARRAY_SIZE(reasons) ? reasons[c->reason] : YS_END_CLOSE);
+	s->end_reason = (uint8_t)(c->reason < ARRAY_SIZE(reasons) ? reasons[c->reason] : YS_END_CLOSE);
+	/* the close may reach the ring before the last write of another
+	 * thread: the stream ends once its bytes are in, or given up */
+	env = ro_env(sh, s, ys_now_ns());
+	err = ys_ro_end_src(&s->ro, &s->self, c->bytes, &env);
+	return err ? err : settle(sh, s);
+}
+
+int ys_ev_tick(struct ys_shard *sh, uint64_t now)
+{
+	struct ys_ro_clock clock = { now, sh->pass };
+	struct ys_ro_env env;
+	struct ys_stream *s;
+	int err;
+
+	while ((s = ys_ro_queue_expired(&sh->roq, clock))) {
+		env = ro_env(sh, s, now);
+		err = ys_ro_expire(&s->ro, &env);
+		if (!err) {
+			/* a gap given up is loss that shows */
+			report_loss(sh, s, now);
+			err = settle(sh, s);
+		}
+		if (err)
+			return err;
+	}
+	return ys_engine_flush_due(&sh->engine, now);
+}
+
+uint64_t ys_ev_next_due(const struct ys_shard *sh, uint64_t now)
+{
+	uint64_t ro = ys_ro_queue_due(&sh->roq, (struct ys_ro_clock){ now, sh->pass });
+
+	return YS_MIN(ro, ys_engine_next_due(&sh->engine));
 }
 
 int ys_ev_shutdown(struct ys_shard *sh)
 {
 	struct ys_stream *s;
+	struct ys_ro_env env;
+	uint64_t written;
 	int err = 0, e;
 
 	while ((s = ys_table_lru_oldest(&sh->table))) {
-		uint64_t written = s->end;
-
-		/* its written bytes as the kernel counts them now */
-		ys_capture_stream_bytes(sh->L->cap, s->pid, s->kkey, s->id, &written);
-		if (written < s->end)
-			written = s->end;
-		e = end_stream(sh, s, written, YS_END_SHUTDOWN);
+		e = 0;
+		if (!s->self.ended) {
+			/* its written bytes as the kernel counts them now */
+			written = s->self.next;
+			ys_capture_stream_bytes(sh->L->cap, s->pid, s->kkey, s->id, &written);
+			s->end_reason = YS_END_SHUTDOWN;
+			env = ro_env(sh, s, ys_now_ns());
+			e = ys_ro_end_src(&s->ro, &s->self, written, &env);
+		}
+		if (!e)
+			e = end_stream(sh, s, s->end_reason);
 		if (e && !err)
 			err = e;
 	}
@@ -369,6 +495,21 @@ static int on_match(void *arg, struct ys_engine *e, struct ys_stream *s,
 	return 0;	/* a failing output is noticed by the worker */
 }
 
+/* --reorder by default: a whole write at the default --capture-max can be
+ * on its way from another CPU, and a split match needs an overlap of
+ * context on each side of a gap. */
+#define YS_REORDER_MIN (1u << 20)
+/* A record ahead of file order waits at least this long (--flush-ms, if
+ * more); a gap, this long and two passes of the drain over the ring. */
+#define YS_POS_WAIT_MIN_NS (20 * 1000000ull)
+#define YS_GAP_WAIT_NS (20 * 1000000ull)
+#define YS_GAP_PASSES 2
+
+uint64_t ys_ev_reorder_default(const struct ys_rules *r)
+{
+	return YS_MAX((uint64_t)YS_REORDER_MIN, 4 * (uint64_t)r->overlap);
+}
+
 int ys_shard_init(struct ys_shard *sh, struct ys_live *L, unsigned idx)
 {
 	struct ys_sink sink = { .rule_match = on_match, .arg = sh };
@@ -381,6 +522,13 @@ int ys_shard_init(struct ys_shard *sh, struct ys_live *L, unsigned idx)
 	ys_out_init(&sh->out, L->outf, L->cfg.format);
 	sh->out.show_strings = L->cfg.show_strings;
 	sh->out.w = &L->writer;
+	sh->ro_sink = (struct ys_ro_sink){ ro_deliver, ro_give_up, ro_late, sh };
+	sh->ro_opts = (struct ys_ro_opts){
+		.max_bytes = L->cfg.reorder ? L->cfg.reorder : ys_ev_reorder_default(L->rules),
+		.pos_wait_ns = YS_MAX(L->cfg.eopts.flush_ns, YS_POS_WAIT_MIN_NS),
+		.gap_wait_ns = YS_GAP_WAIT_NS,
+		.gap_passes = YS_GAP_PASSES,
+	};
 	err = ys_totals_init(&sh->totals, L->cfg.top);
 	if (!err)
 		err = ys_totals_bind(&sh->totals, L->rules);
@@ -422,21 +570,31 @@ int ys_shard_reload(struct ys_shard *sh, struct ys_rules *rules)
 		return err;
 	}
 	ys_engine_use_rules(&sh->engine, rules, sc);
-	ys_table_foreach(&sh->table, s)
+	ys_table_foreach(&sh->table, s) {
 		ys_stream_rules_changed(&sh->engine, s);
+		/* the streams moved: what waits for its order points at them */
+		ys_ro_moved(&s->ro, s, &s->self);
+	}
+	if (!sh->L->cfg.reorder)
+		sh->ro_opts.max_bytes = ys_ev_reorder_default(rules);
 	publish_memory(sh);
 	return 0;
 }
 
 void ys_shard_fini(struct ys_shard *sh)
 {
+	struct ys_stream *s;
+
 	if (!sh->L)
 		return;
 	ys_out_fini(&sh->out);
 	if (sh->engine.scanner)
 		ys_engine_fini(&sh->engine);
-	if (sh->table.buckets)
+	if (sh->table.buckets) {
+		ys_table_foreach(&sh->table, s)
+			ys_ro_fini(&s->ro, &s->mem, &sh->roq);
 		ys_table_fini(&sh->table);
+	}
 	tombs_clear(sh);
 	ys_totals_fini(&sh->totals);
 }

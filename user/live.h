@@ -36,9 +36,15 @@ struct ys_shard {
 	struct ys_table table;
 	struct ys_engine engine;
 	struct ys_idmap tombs;		/* evicted stream id -> struct tomb * */
+	/* streams whose records wait for their order, and the bounds */
+	struct ys_ro_queue roq;
+	struct ys_ro_opts ro_opts;
+	struct ys_ro_sink ro_sink;
+	struct ys_ro_stats ro_stats;
+	uint64_t pass;			/* the drain's passes before the batch in hand was read */
 	size_t published_memory;	/* what this shard has added to L->memory */
 	/* streams already ended, for the totals */
-	uint64_t ended_written, ended_scanned, ended_dropped, ended_truncated;
+	uint64_t ended_written, ended_scanned, ended_dropped, ended_truncated, ended_late;
 	uint64_t unseen_bytes;		/* closed streams we never saw a record of */
 	uint64_t tombs_dropped;		/* bytes lost after a stream was evicted */
 	uint64_t tombs_lost;		/* tombstones given up (close records lost) */

@@ -95,6 +95,9 @@ void ys_loss_json(struct ys_json *j, struct ys_live *L, const struct ys_loss_sna
 	ys_json_kbool(j, "lossless", L->lossless);
 	ys_json_ku64(j, "freezes", atomic_load(&L->drain.freezes));
 	ys_json_ku64(j, "frozen_ms", atomic_load(&L->drain.frozen_ns) / 1000000);
+	ys_json_ku64(j, "records_reordered", s->order.held);
+	ys_json_ku64(j, "bytes_reordered", s->order.held_bytes);
+	ys_json_ku64(j, "gaps_given_up", s->order.gaps_given_up);
 	ys_json_obj_end(j);
 	ys_json_key(j, "kernel");
 	ys_json_obj_begin(j);

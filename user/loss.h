@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "reorder.h"
 #include "yarasnoop.h"
 
 struct ys_live;
@@ -18,6 +19,9 @@ struct ys_loss_snap {
 	uint64_t missed_runs;
 	uint64_t backlog_bytes, backlog_records;
 	uint64_t events_dropped;
+	/* the shards' order (reorder.h): set by the report, under the
+	 * workers' locks; 0 in the loss tick */
+	struct ys_ro_stats order;
 };
 
 void ys_loss_snap(struct ys_live *L, struct ys_loss_snap *s);

@@ -282,6 +282,9 @@ static const struct row table[] = {
 	  .want = "a number from 1 to 16777216", .help = "streams held at once (default 65536)" },
 	{ 0, "max-memory", L, K_SIZE, AT(max_memory), .min = 4096, .max = UINT64_MAX, .arg = "SIZE",
 	  .want = "a size of at least 4K, like 256M", .help = "memory for streams (default 256M)" },
+	{ 0, "reorder", L, K_SIZE, AT(reorder), .min = 1, .max = 1ull << 30, .arg = "SIZE",
+	  .want = "a size from 1 to 1G",
+	  .help = "bytes a stream may hold out of order, waiting for file or write order (default 1M, more with long rules)" },
 
 	/* input (replay) */
 	{ 'i', "input", R, K_LIST, AT(inputs), AT(ninputs), .arg = "FILE",

@@ -262,6 +262,7 @@ int ys_out_stream_end(struct ys_out *o, const struct ys_stream *s, const char *r
 		ys_json_ku64(&j, "bytes_scanned", s->bytes_scanned);
 		ys_json_ku64(&j, "bytes_dropped", s->bytes_dropped);
 		ys_json_ku64(&j, "bytes_truncated", s->bytes_truncated);
+		ys_json_ku64(&j, "bytes_late", s->bytes_late);
 		ys_json_ku64(&j, "lines", s->lines);
 		ys_json_key(&j, "rules_matched");
 		ys_json_rule_names(&j, yr, num_rules, s);
@@ -270,10 +271,12 @@ int ys_out_stream_end(struct ys_out *o, const struct ys_stream *s, const char *r
 		ys_buf_time(b, ys_realtime_ns());
 		ys_buf_puts(b, " stream_end ");
 		ys_stream_ident_text(b, s);
-		ys_buf_printf(b, " reason=%s written=%llu scanned=%llu dropped=%llu truncated=%llu lines=%llu rules=",
+		ys_buf_printf(b, " reason=%s written=%llu scanned=%llu dropped=%llu truncated=%llu",
 			      reason, (unsigned long long)written, (unsigned long long)s->bytes_scanned,
-			      (unsigned long long)s->bytes_dropped, (unsigned long long)s->bytes_truncated,
-			      (unsigned long long)s->lines);
+			      (unsigned long long)s->bytes_dropped, (unsigned long long)s->bytes_truncated);
+		if (s->bytes_late)
+			ys_buf_printf(b, " late=%llu", (unsigned long long)s->bytes_late);
+		ys_buf_printf(b, " lines=%llu rules=", (unsigned long long)s->lines);
 		for (uint32_t i = 0, n = 0; i < num_rules; i++) {
 			if (!ys_bit_test(s->bitmaps, i) || RULE_IS_PRIVATE(&yr->rules_table[i]))
 				continue;

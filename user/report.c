@@ -17,9 +17,10 @@ struct totals {
 	size_t streams, memory, tombstones;
 	size_t tables;		/* the bucket arrays of every shard's table */
 	uint64_t created, evicted;
-	uint64_t written, scanned, dropped, truncated, unseen;
+	uint64_t written, scanned, dropped, truncated, unseen, late;
 	uint64_t matches;
 	uint64_t tombs_lost;
+	struct ys_ro_stats ro;
 };
 
 static void add_shard(struct totals *t, const struct ys_shard *sh)
@@ -34,7 +35,12 @@ static void add_shard(struct totals *t, const struct ys_shard *sh)
 	t->scanned += sh->ended_scanned;
 	t->dropped += sh->ended_dropped;
 	t->truncated += sh->ended_truncated;
+	t->late += sh->ended_late;
 	t->unseen += sh->unseen_bytes + sh->tombs_dropped;
+	t->ro.held += sh->ro_stats.held;
+	t->ro.held_bytes += sh->ro_stats.held_bytes;
+	t->ro.gaps_given_up += sh->ro_stats.gaps_given_up;
+	t->ro.late_bytes += sh->ro_stats.late_bytes;
 	t->matches += sh->rules_reported;
 	t->tombs_lost += sh->tombs_lost;
 }
@@ -49,6 +55,7 @@ static void add_open(struct totals *t, const struct ys_shard *sh)
 		t->scanned += s->bytes_scanned;
 		t->dropped += s->bytes_dropped;
 		t->truncated += s->bytes_truncated;
+		t->late += s->bytes_late;
 	}
 }
 
@@ -315,6 +322,7 @@ static int stats_json(struct ys_live *L, const struct ys_stats_req *req, struct 
 	ys_json_obj_end(&j);
 	ys_json_ku64(&j, "tombstones", t.tombstones);
 	ys_loss_snap(L, &snap);
+	snap.order = t.ro;
 	ys_loss_json(&j, L, &snap);
 	ys_json_obj_end(&j);
 	free(v);
@@ -416,6 +424,7 @@ static void incomplete_reasons(struct ys_live *L, const struct totals *t, const 
 	const struct { uint64_t n; const char *what; } r[] = {
 		{ t->dropped, "bytes dropped" },
 		{ t->truncated, "bytes truncated" },
+		{ t->late, "bytes scanned out of order (they came after their place was given up)" },
 		{ t->unseen, "bytes of unseen streams" },
 		{ k->bytes_unattributed, "bytes in no stream" },
 		{ k->ctrl_dropped, "control records lost" },
@@ -450,6 +459,7 @@ static void summary_json(struct ys_live *L, const struct totals *t, const struct
 	ys_json_ku64(&j, "bytes_scanned", t->scanned);
 	ys_json_ku64(&j, "bytes_dropped", t->dropped);
 	ys_json_ku64(&j, "bytes_truncated", t->truncated);
+	ys_json_ku64(&j, "bytes_late", t->late);
 	ys_json_ku64(&j, "bytes_unseen", t->unseen);
 	ys_json_ku64(&j, "rules_matched", t->matches);
 	ys_json_kbool(&j, "complete", !why->len);
@@ -544,6 +554,7 @@ void ys_report_summary(struct ys_live *L)
 	ys_loss_snap(L, &snap);
 	/* the workers have ended: their shards hold still */
 	totals(L, &t, false);
+	snap.order = t.ro;
 	incomplete_reasons(L, &t, k, snap.missed_runs, rs, &why);
 	L->incomplete = why.len > 0;
 	if (!text)

@@ -66,6 +66,8 @@ void ys_stats_stream_json(struct ys_json *j, const struct ys_table *t, const str
 	if (live) {
 		ys_json_ku64(j, "bytes_dropped", s->bytes_dropped);
 		ys_json_ku64(j, "bytes_truncated", s->bytes_truncated);
+		ys_json_ku64(j, "bytes_late", s->bytes_late);
+		ys_json_ku64(j, "bytes_waiting", ys_ro_held(&s->ro));
 	}
 }
 

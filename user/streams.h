@@ -10,6 +10,7 @@
 #include <uuid/uuid.h>
 
 #include "mem.h"
+#include "reorder.h"
 
 #define YS_COMM_LEN 16
 
@@ -46,6 +47,8 @@ struct ys_stream {
 	uint64_t bytes_scanned;
 	uint64_t bytes_dropped;		/* lost before us: ring buffer full */
 	uint64_t bytes_truncated;	/* past the per-write capture cap */
+	uint64_t bytes_late;		/* of bytes_scanned: scanned on their own, having come
+					 * after their place in the order was given up */
 	uint64_t lines;
 	uint64_t string_matches;	/* sum of counts[] */
 	uint64_t pending_since_ns;
@@ -57,6 +60,12 @@ struct ys_stream {
 	uint32_t ncounts;
 	uint32_t rules_matched;		/* non-private */
 	uint32_t private_matched;
+
+	/* live: its records put in order (reorder.h); self is its kernel
+	 * stream's place, --stream-by process */
+	struct ys_ro_src self;
+	struct ys_reorder ro;
+	uint8_t end_reason;		/* live: why its kernel stream ended (enum ys_end_reason) */
 
 	/* Where the stream comes from. */
 	uint32_t pid, tid;
