@@ -127,7 +127,9 @@ int main(int argc, char **argv)
 		a.buf = block(size);
 		b.buf = block(20);
 		together(&a, &b);
-		return 0;
+		free((void *)a.buf);
+		free((void *)b.buf);
+		return close(fd) ? 1 : 0;
 	}
 	if (argc == 3 && (!strcmp(argv[1], "seekrev") || !strcmp(argv[1], "overwrite"))) {
 		int fd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC, 0600);
