@@ -45,7 +45,7 @@ LDFLAGS += $(SANFLAGS)
 LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lpthread
 
 # user-space modules shared by the tool and its unit tests
-CORE    := mem util buf json queue writer rules streams scan output stats records idmap reorder
+CORE    := mem util buf json queue writer rules streams scan output stats records idmap reorder views tombs
 CORE_OBJ := $(patsubst %,$(OUTPUT)/%.o,$(CORE))
 APP_OBJ := $(patsubst %,$(OUTPUT)/%.o,opts outfile replay capture cgroup targets drain workers events totals reload report loss live control privs seccomp main)
 SKEL    := $(OUTPUT)/yarasnoop.skel.h
@@ -134,7 +134,7 @@ FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
 	       -Wno-gnu-variable-sized-type-not-at-end \
 	       -D_GNU_SOURCE -Iinclude -Iuser $(shell pkg-config --cflags yara uuid)
 FUZZ_LDLIBS := $(shell pkg-config --libs yara uuid)
-FUZZ_OBJ := $(patsubst %,$(FUZZ_DIR)/%.o,mem util buf json queue writer rules streams scan output records)
+FUZZ_OBJ := $(patsubst %,$(FUZZ_DIR)/%.o,mem util buf json queue writer rules streams scan output records reorder)
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(wildcard tests/fuzz/fuzz_*.c))
 
 $(FUZZ_DIR):

@@ -111,7 +111,8 @@ static int on_write(void *arg, const struct ys_rec_write *w, const uint8_t *data
 		d->since_regulate = 0;
 		regulate(L);
 	}
-	err = push(L, w->stream_id, YS_WMSG_WRITE, w, sizeof(*w), data, w->len, w->len > 0);
+	err = push(L, L->cfg.stream_by_file ? ys_routes_of(&d->routes, w->stream_id, false) : w->stream_id,
+		   YS_WMSG_WRITE, w, sizeof(*w), data, w->len, w->len > 0);
 	if (err == -EAGAIN) {
 		/* the worker sees the gap in the offsets and counts it dropped */
 		atomic_fetch_add(&d->backlog_records, 1);
@@ -121,14 +122,23 @@ static int on_write(void *arg, const struct ys_rec_write *w, const uint8_t *data
 	return err;
 }
 
+/* What a kernel stream's records go by: its own id, or, --stream-by file,
+ * its file's, so that every kernel stream of a file meets its view. */
 static int on_open(void *arg, const struct ys_rec_open *o)
 {
-	return push(arg, o->stream_id, YS_WMSG_OPEN, o, sizeof(*o), NULL, 0, false);
+	struct ys_live *L = arg;
+	uint64_t by = L->cfg.stream_by_file ? ys_routes_open(&L->drain.routes, o) : o->stream_id;
+
+	return push(L, by, YS_WMSG_OPEN, o, sizeof(*o), NULL, 0, false);
 }
 
 static int on_close(void *arg, const struct ys_rec_close *c)
 {
-	return push(arg, c->stream_id, YS_WMSG_CLOSE, c, sizeof(*c), NULL, 0, false);
+	struct ys_live *L = arg;
+	uint64_t by = L->cfg.stream_by_file ? ys_routes_of(&L->drain.routes, c->stream_id, true)
+					    : c->stream_id;
+
+	return push(L, by, YS_WMSG_CLOSE, c, sizeof(*c), NULL, 0, false);
 }
 
 static int on_exit_rec(void *arg, const struct ys_rec_exit *x)
@@ -215,5 +225,6 @@ int ys_drain_stop(struct ys_live *L)
 	atomic_store(&L->drain.stop, true);
 	pthread_join(L->drain.thread, NULL);
 	L->drain.started = false;
+	ys_routes_fini(&L->drain.routes);
 	return atomic_load(&L->drain.err);
 }

@@ -11,6 +11,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "records.h"
+#include "views.h"
+
 struct ys_live;
 
 struct ys_drain {
@@ -22,6 +25,7 @@ struct ys_drain {
 	/* polls of the ring that took every record it had: a record that
 	 * reached the ring before pass N began is with its worker at N + 1 */
 	_Atomic uint64_t passes;
+	struct ys_routes routes;	/* --stream-by file: the view of each kernel stream */
 	/* records and bytes dropped because a worker's queue was full */
 	_Atomic uint64_t backlog_records, backlog_bytes;
 	/* lossless mode */
@@ -29,8 +33,6 @@ struct ys_drain {
 	uint64_t frozen_since;
 	unsigned since_regulate;	/* records since the ring was last looked at */
 };
-
-#include "records.h"
 
 /* The record handlers of the drain thread (arg: L), for ys_capture_open. */
 struct ys_record_ops ys_drain_ops(struct ys_live *L);

@@ -57,6 +57,19 @@ int ys_idmap_put(struct ys_idmap *m, uint64_t key, uint64_t val)
 	return 0;
 }
 
+bool ys_idmap_get(const struct ys_idmap *m, uint64_t key, uint64_t *val)
+{
+	size_t j, mask = m->cap - 1;
+
+	if (!m->n)
+		return false;
+	for (j = slot_of(m, key); m->slots[j].key != key; j = (j + 1) & mask)
+		if (!m->slots[j].key)
+			return false;
+	*val = m->slots[j].val;
+	return true;
+}
+
 bool ys_idmap_take(struct ys_idmap *m, uint64_t key, uint64_t *val)
 {
 	size_t j, k, mask = m->cap - 1;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* A small u64 -> u64 hash map (open addressing) for tombstones: evicted
- * streams remember where they ended until the kernel says they closed. */
+/* A small u64 -> u64 hash map (open addressing): tombstones of evicted
+ * streams, the members of views, the drain's routes. */
 #ifndef YS_IDMAP_H
 #define YS_IDMAP_H
 
@@ -21,5 +21,6 @@ void ys_idmap_fini(struct ys_idmap *m);
 /* key must not be 0 */
 int ys_idmap_put(struct ys_idmap *m, uint64_t key, uint64_t val);
 bool ys_idmap_take(struct ys_idmap *m, uint64_t key, uint64_t *val);
+bool ys_idmap_get(const struct ys_idmap *m, uint64_t key, uint64_t *val);
 
 #endif

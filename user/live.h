@@ -22,6 +22,7 @@
 #include "rules.h"
 #include "scan.h"
 #include "streams.h"
+#include "tombs.h"
 #include "totals.h"
 #include "writer.h"
 
@@ -35,7 +36,11 @@ struct ys_shard {
 	struct ys_out out;		/* its own event lines, to the output thread */
 	struct ys_table table;
 	struct ys_engine engine;
-	struct ys_idmap tombs;		/* evicted stream id -> struct tomb * */
+	struct ys_tombs tombs;		/* of evicted streams, by kernel stream id (views: view id) */
+	uint64_t resumed;		/* streams that went on from a tombstone's tail */
+	uint64_t resumed_bare;		/* ... whose tail had been dropped (budget) */
+	bool by_file;			/* --stream-by file: streams are views (views.h) */
+	struct ys_idmap members;	/* ... kernel stream id -> struct ys_member * */
 	/* streams whose records wait for their order, and the bounds */
 	struct ys_ro_queue roq;
 	struct ys_ro_opts ro_opts;
@@ -93,6 +98,7 @@ struct ys_live {
 	_Atomic uint64_t streams;
 	_Atomic int64_t memory;
 	uint64_t start_ns;		/* monotonic, when tracing began */
+	_Atomic int64_t tails_used;	/* bytes of every shard's tombstone tails */
 };
 
 int ys_live_main(int argc, char **argv);

@@ -22,6 +22,7 @@ struct ys_loss_snap {
 	/* the shards' order (reorder.h): set by the report, under the
 	 * workers' locks; 0 in the loss tick */
 	struct ys_ro_stats order;
+	uint64_t streams_resumed, tails_dropped;	/* tombstones' tails, likewise */
 };
 
 void ys_loss_snap(struct ys_live *L, struct ys_loss_snap *s);

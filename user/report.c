@@ -14,12 +14,12 @@
 
 /* Sums over the shards; each is read under its worker's lock. */
 struct totals {
-	size_t streams, memory, tombstones;
+	size_t streams, memory, tombstones, tomb_memory, tails;
 	size_t tables;		/* the bucket arrays of every shard's table */
 	uint64_t created, evicted;
 	uint64_t written, scanned, dropped, truncated, unseen, late;
 	uint64_t matches;
-	uint64_t tombs_lost;
+	uint64_t tombs_lost, tails_dropped, resumed, resumed_bare;
 	struct ys_ro_stats ro;
 };
 
@@ -28,7 +28,12 @@ static void add_shard(struct totals *t, const struct ys_shard *sh)
 	t->streams += sh->table.n;
 	t->memory += ys_table_memory(&sh->table);
 	t->tables += sh->table.buckets_mem.bytes;
-	t->tombstones += sh->tombs.n;
+	t->tombstones += ys_tombs_count(&sh->tombs);
+	t->tomb_memory += sh->tombs.mem.bytes;
+	t->tails += sh->tombs.tail_bytes;
+	t->tails_dropped += sh->tombs.tails_dropped;
+	t->resumed += sh->resumed;
+	t->resumed_bare += sh->resumed_bare;
 	t->created += sh->table.created;
 	t->evicted += sh->table.evicted;
 	t->written += sh->ended_written;
@@ -57,6 +62,14 @@ static void add_open(struct totals *t, const struct ys_shard *sh)
 		t->truncated += s->bytes_truncated;
 		t->late += s->bytes_late;
 	}
+}
+
+/* What the loss counters say of order and of tombstones' tails. */
+static void snap_order(struct ys_loss_snap *snap, const struct totals *t)
+{
+	snap->order = t->ro;
+	snap->streams_resumed = t->resumed;
+	snap->tails_dropped = t->tails_dropped;
 }
 
 /* A stream's memory: the blocks it owns, and its share of the stream
@@ -321,8 +334,11 @@ static int stats_json(struct ys_live *L, const struct ys_stats_req *req, struct 
 	ys_json_ku64(&j, "procs", mc.procs);
 	ys_json_obj_end(&j);
 	ys_json_ku64(&j, "tombstones", t.tombstones);
+	ys_json_ku64(&j, "tombstone_memory_bytes", t.tomb_memory);
+	ys_json_ku64(&j, "tails_bytes", t.tails);
+	ys_json_ku64(&j, "tails_dropped", t.tails_dropped);
 	ys_loss_snap(L, &snap);
-	snap.order = t.ro;
+	snap_order(&snap, &t);
 	ys_loss_json(&j, L, &snap);
 	ys_json_obj_end(&j);
 	free(v);
@@ -432,6 +448,7 @@ static void incomplete_reasons(struct ys_live *L, const struct totals *t, const 
 		{ k->args_full, "writes missed" },
 		{ rs->malformed, "records malformed" },
 		{ t->tombs_lost, "tombstones lost (accounting of evicted streams)" },
+		{ t->resumed_bare, "streams went on after an eviction without their tail (over the tail budget)" },
 	};
 
 	(void)L;
@@ -554,7 +571,7 @@ void ys_report_summary(struct ys_live *L)
 	ys_loss_snap(L, &snap);
 	/* the workers have ended: their shards hold still */
 	totals(L, &t, false);
-	snap.order = t.ro;
+	snap_order(&snap, &t);
 	incomplete_reasons(L, &t, k, snap.missed_runs, rs, &why);
 	L->incomplete = why.len > 0;
 	if (!text)

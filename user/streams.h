@@ -26,6 +26,8 @@ enum ys_end_reason {
 
 const char *ys_end_reason_str(enum ys_end_reason r);
 
+struct ys_view;
+
 struct ys_stream {
 	uint64_t id;			/* table key: kernel stream id, or replay index */
 	struct ys_stream *hnext;	/* hash chain */
@@ -39,6 +41,7 @@ struct ys_stream {
 	uint64_t end;		/* next expected offset */
 	uint64_t buf_off;	/* offset of buf[0] */
 	uint64_t accepted;	/* string matches before this are counted */
+	uint64_t resumed;	/* after an eviction: matches that end by here were counted then */
 	uint8_t *buf;		/* [0, tail) scanned overlap, [tail, len) pending */
 	uint32_t len, cap, tail;
 	bool held_matches;	/* the last scan held back matches for the next */
@@ -66,6 +69,7 @@ struct ys_stream {
 	struct ys_ro_src self;
 	struct ys_reorder ro;
 	uint8_t end_reason;		/* live: why its kernel stream ended (enum ys_end_reason) */
+	struct ys_view *view;		/* --stream-by file: its kernel streams and writers */
 
 	/* Where the stream comes from. */
 	uint32_t pid, tid;
