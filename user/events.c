@@ -102,6 +102,7 @@ static void name_from_open(struct ys_stream *s, const struct ys_rec_open *o)
 	s->kkey = o->key;
 	memcpy(s->comm, o->comm, sizeof(s->comm));
 	s->comm[sizeof(s->comm) - 1] = 0;
+	s->append = o->f_flags & O_APPEND;
 	set_path(s, o);
 }
 
@@ -524,6 +525,8 @@ int ys_ev_open(struct ys_shard *sh, const struct ys_rec_open *o)
 		err = view_get(sh, ys_view_id(o->mode, o->dev, o->ino, o->rdev), o, NULL, NULL, &s);
 		if (!err)
 			err = member_new(sh, s, o->stream_id, o->key, &who, 0, &m);
+		if (!err)
+			m->append = o->f_flags & O_APPEND;
 		return err ? err : enforce_limits(sh);
 	}
 	err = stream_new(sh, o->stream_id, &s);
@@ -568,6 +571,7 @@ int ys_ev_write(struct ys_shard *sh, const struct ys_rec_write *w, const uint8_t
 		if (err)
 			return err;
 	}
+	p.append = sh->by_file ? ys_member_of(src)->append : s->append;
 	env = ro_env(sh, s, now);
 	err = ys_ro_put(&s->ro, src, &p, data, &env);
 	if (!err) {
@@ -697,9 +701,10 @@ static int on_match(void *arg, struct ys_engine *e, struct ys_stream *s,
  * on its way from another CPU, and a split match needs an overlap of
  * context on each side of a gap. */
 #define YS_REORDER_MIN (1u << 20)
-/* A record ahead of file order waits at least this long (--flush-ms, if
- * more); a gap, this long and two passes of the drain over the ring. */
-#define YS_POS_WAIT_MIN_NS (20 * 1000000ull)
+/* A record ahead of file order waits this long at least (--flush-ms, if
+ * more): another thread's write before it can be a scheduler's slice late;
+ * a gap waits this long and two passes of the drain over the ring. */
+#define YS_POS_WAIT_MIN_NS (100 * 1000000ull)
 #define YS_GAP_WAIT_NS (20 * 1000000ull)
 #define YS_GAP_PASSES 2
 

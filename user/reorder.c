@@ -133,6 +133,11 @@ static int stage_pos(struct ys_reorder *r, const struct ys_ro_env *env, struct y
 	struct ys_ro_buf *b;
 	int err;
 
+	/* file order starts at 0, or where the first write went if it went at
+	 * the end: nothing can come before it but another writer's */
+	if (w->pos_ok && !r->pos_begun && w->append)
+		r->next_pos = w->pos;
+	r->pos_begun |= w->pos_ok;
 	if (!w->pos_ok || w->pos <= r->next_pos) {
 		err = release_bypos(r, env, !w->pos_ok);
 		if (!err)

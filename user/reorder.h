@@ -39,6 +39,7 @@ struct ys_wpiece {
 	uint32_t tid;
 	int32_t fd;
 	bool pos_ok;		/* a certain file position: in file order */
+	bool append;		/* its file was opened O_APPEND: it went at the end */
 };
 
 static inline uint64_t ys_wpiece_size(const struct ys_wpiece *w)
@@ -102,6 +103,7 @@ struct ys_ro_queue {
 struct ys_reorder {
 	struct ys_ro_buf *buf;
 	uint64_t next_pos;	/* file position after the last piece delivered in file order */
+	bool pos_begun;		/* a piece with a position has come */
 };
 
 /* What every call needs besides the stream's own state: mem pays for the

@@ -69,6 +69,7 @@ struct ys_stream {
 	struct ys_ro_src self;
 	struct ys_reorder ro;
 	uint8_t end_reason;		/* live: why its kernel stream ended (enum ys_end_reason) */
+	bool append;			/* live: its file was opened O_APPEND */
 	struct ys_view *view;		/* --stream-by file: its kernel streams and writers */
 
 	/* Where the stream comes from. */

@@ -32,6 +32,7 @@ struct ys_member {
 	struct ys_member *next;		/* the view's next member */
 	struct ys_writer_id who;	/* tid and fd: of its last write */
 	uint8_t end_reason;		/* enum ys_end_reason, once its close came */
+	bool append;			/* its file was opened O_APPEND */
 };
 
 /* Who wrote bytes [at, at + len) of the view, as scanned. */
