@@ -315,7 +315,7 @@ static int ro_give_up(void *arg, struct ys_ro_src *src, uint64_t off, uint64_t n
 	struct ys_stream *s = stream_of(sh, src);
 
 	src->gap_off = off;
-	src->gap_len = n;
+	src->gap_len = (uint32_t)YS_MIN(n, (uint64_t)UINT32_MAX);
 	src->gap_at = s->end;
 	return ys_stream_skip(&sh->engine, s, s->end + n, false);
 }

@@ -134,10 +134,10 @@ static int stage_pos(struct ys_reorder *r, const struct ys_ro_env *env, struct y
 	int err;
 
 	/* file order starts at 0, or where the first write went if it went at
-	 * the end: nothing can come before it but another writer's */
-	if (w->pos_ok && !r->pos_begun && w->append)
+	 * the end: nothing can come before it but another writer's (no piece
+	 * with a position has come while next_pos is 0 and none waits) */
+	if (w->pos_ok && w->append && !r->next_pos && !(r->buf && r->buf->bypos))
 		r->next_pos = w->pos;
-	r->pos_begun |= w->pos_ok;
 	if (!w->pos_ok || w->pos <= r->next_pos) {
 		err = release_bypos(r, env, !w->pos_ok);
 		if (!err)

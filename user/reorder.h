@@ -52,8 +52,9 @@ struct ys_ro_src {
 	uint64_t next;		/* its offsets below this are delivered or given up */
 	uint64_t end;		/* with ended: how many bytes it has (the close's count) */
 	/* the last gap given up, and where the sink put it: late bytes of
-	 * it can still be scanned, on their own */
-	uint64_t gap_off, gap_len, gap_at;
+	 * it (its first 4 GiB) can still be scanned, on their own */
+	uint64_t gap_off, gap_at;
+	uint32_t gap_len;
 	bool ended;		/* the kernel said how many bytes it has */
 	bool done;		/* ended, and every byte is delivered or given up */
 };
@@ -103,7 +104,6 @@ struct ys_ro_queue {
 struct ys_reorder {
 	struct ys_ro_buf *buf;
 	uint64_t next_pos;	/* file position after the last piece delivered in file order */
-	bool pos_begun;		/* a piece with a position has come */
 };
 
 /* What every call needs besides the stream's own state: mem pays for the

@@ -46,6 +46,8 @@ struct ys_stream {
 	uint32_t len, cap, tail;
 	bool held_matches;	/* the last scan held back matches for the next */
 	bool ended;
+	uint8_t end_reason;	/* live: why its kernel stream ended (enum ys_end_reason) */
+	bool append;		/* live: its file was opened O_APPEND */
 
 	uint64_t bytes_scanned;
 	uint64_t bytes_dropped;		/* lost before us: ring buffer full */
@@ -68,8 +70,6 @@ struct ys_stream {
 	 * stream's place, --stream-by process */
 	struct ys_ro_src self;
 	struct ys_reorder ro;
-	uint8_t end_reason;		/* live: why its kernel stream ended (enum ys_end_reason) */
-	bool append;			/* live: its file was opened O_APPEND */
 	struct ys_view *view;		/* --stream-by file: its kernel streams and writers */
 
 	/* Where the stream comes from. */
