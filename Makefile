@@ -45,13 +45,13 @@ LDFLAGS += $(SANFLAGS)
 LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lpthread
 
 # user-space modules shared by the tool and its unit tests
-CORE    := mem util buf json queue writer rules streams scan output stats records idmap filename routes procs
+CORE    := mem util buf json queue writer rules streams scan output stats records idmap filename routes procs reorder views tombs
 CORE_OBJ := $(patsubst %,$(OUTPUT)/%.o,$(CORE))
 APP_OBJ := $(patsubst %,$(OUTPUT)/%.o,opts outfile replay capture deferred_close tls cgroup targets drain workers events totals reload report loss live control privs seccomp main)
 SKEL    := $(OUTPUT)/yarasnoop.skel.h
 
 # test helpers: the record dumper (the BPF side seen alone), fd tricks
-HELPER_BIN := $(OUTPUT)/helpers/recdump $(OUTPUT)/helpers/fdtricks \
+HELPER_BIN := $(OUTPUT)/helpers/recdump $(OUTPUT)/helpers/fdtricks $(OUTPUT)/helpers/orderw \
 	      $(OUTPUT)/helpers/routes $(OUTPUT)/helpers/routes32
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRC))
@@ -134,6 +134,10 @@ $(OUTPUT)/bench/%.bpf.o: bench/%.bpf.c $(OUTPUT)/vmlinux.h | $(OUTPUT)/bench
 $(OUTPUT)/bench/hook_floor: $(OUTPUT)/bench/hook_floor.skel.h
 $(OUTPUT)/bench/hook_floor: CFLAGS += -I$(OUTPUT)/bench
 
+$(OUTPUT)/helpers/orderw: tests/helpers/orderw.c | $(OUTPUT)/helpers
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< -lpthread -o $@
+
 unit: $(UNIT_BIN)
 
 test: $(OUTPUT)/yarasnoop $(UNIT_BIN) $(HELPER_BIN)
@@ -154,7 +158,7 @@ FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
 	       -Wno-gnu-variable-sized-type-not-at-end \
 	       -D_GNU_SOURCE -Iinclude -Iuser $(shell pkg-config --cflags yara uuid)
 FUZZ_LDLIBS := $(shell pkg-config --libs yara uuid)
-FUZZ_OBJ := $(patsubst %,$(FUZZ_DIR)/%.o,mem util buf json queue writer rules streams scan output records)
+FUZZ_OBJ := $(patsubst %,$(FUZZ_DIR)/%.o,mem util buf json queue writer rules streams scan output records reorder)
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(wildcard tests/fuzz/fuzz_*.c))
 
 $(FUZZ_DIR):

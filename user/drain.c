@@ -111,7 +111,8 @@ static int on_write(void *arg, const struct ys_rec_write *w, const uint8_t *data
 		d->since_regulate = 0;
 		regulate(L);
 	}
-	err = push(L, w->stream_id, YS_WMSG_WRITE, w, sizeof(*w), data, w->len, w->len > 0);
+	err = push(L, L->cfg.stream_by_file ? ys_viewmap_of(&d->views, w->stream_id, false) : w->stream_id,
+		   YS_WMSG_WRITE, w, sizeof(*w), data, w->len, w->len > 0);
 	if (err == -EAGAIN) {
 		/* the worker sees the gap in the offsets and counts it dropped */
 		atomic_fetch_add(&d->backlog_records, 1);
@@ -141,16 +142,24 @@ static int tell_worker(struct ys_live *L, uint32_t tgid, uint64_t stream_id)
 	return 0;
 }
 
+/* What a kernel stream's records go by: its own id, or, --stream-by file,
+ * its file's, so that every kernel stream of a file meets its view. */
 static int on_open(void *arg, const struct ys_rec_open *o)
 {
-	int err = tell_worker(arg, o->tgid, o->stream_id);
+	struct ys_live *L = arg;
+	uint64_t by = L->cfg.stream_by_file ? ys_viewmap_open(&L->drain.views, o) : o->stream_id;
+	int err = tell_worker(L, o->tgid, by);
 
-	return err ? err : push(arg, o->stream_id, YS_WMSG_OPEN, o, sizeof(*o), NULL, 0, false);
+	return err ? err : push(L, by, YS_WMSG_OPEN, o, sizeof(*o), NULL, 0, false);
 }
 
 static int on_close(void *arg, const struct ys_rec_close *c)
 {
-	return push(arg, c->stream_id, YS_WMSG_CLOSE, c, sizeof(*c), NULL, 0, false);
+	struct ys_live *L = arg;
+	uint64_t by = L->cfg.stream_by_file ? ys_viewmap_of(&L->drain.views, c->stream_id, true)
+					    : c->stream_id;
+
+	return push(L, by, YS_WMSG_CLOSE, c, sizeof(*c), NULL, 0, false);
 }
 
 /* A message about process tgid to every worker in the holders mask. */
@@ -265,6 +274,7 @@ static void *drain_main(void *arg)
 		err = ys_capture_poll(L->cap, POLL_MS);
 		if (err < 0 && err != -EINTR)
 			break;
+		atomic_fetch_add(&d->passes, 1);
 		err = 0;
 	}
 	/* the end: every record the kernel has is handed on */
@@ -288,6 +298,7 @@ void ys_drain_init(struct ys_live *L, struct ys_record_ops *ops)
 	struct ys_drain *d = &L->drain;
 
 	ys_procs_init(&d->procs);
+	ys_viewmap_init(&d->views);
 	ys_idmap_init(&d->bpf_seen);
 	ys_out_init(&d->out, L->outf, L->cfg.format);
 	d->out.w = &L->writer;
@@ -336,6 +347,7 @@ int ys_drain_stop(struct ys_live *L)
 void ys_drain_fini(struct ys_live *L)
 {
 	ys_procs_fini(&L->drain.procs);
+	ys_viewmap_fini(&L->drain.views);
 	ys_idmap_fini(&L->drain.bpf_seen);
 	ys_out_fini(&L->drain.out);
 }

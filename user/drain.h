@@ -14,6 +14,8 @@
 #include "idmap.h"
 #include "output.h"
 #include "procs.h"
+#include "records.h"
+#include "views.h"
 
 struct ys_live;
 
@@ -23,6 +25,10 @@ struct ys_drain {
 	_Atomic bool stop;		/* drain what is left, tell the workers, end */
 	_Atomic int err;
 	_Atomic bool targets_gone;	/* -p: no traced process is left */
+	/* polls of the ring that took every record it had: a record that
+	 * reached the ring before pass N began is with its worker at N + 1 */
+	_Atomic uint64_t passes;
+	struct ys_viewmap views;	/* --stream-by file: the view of each kernel stream */
 	/* records and bytes dropped because a worker's queue was full */
 	_Atomic uint64_t backlog_records, backlog_bytes;
 	/* lossless mode */
@@ -37,8 +43,6 @@ struct ys_drain {
 	_Atomic uint32_t last_exit;	/* -p: the last traced process to go */
 	struct ys_out out;		/* its own event lines (bpf) */
 };
-
-#include "records.h"
 
 /* Before the capture opens: the drain thread's tables and output, and its
  * record handlers (arg: L) for ys_capture_open. */

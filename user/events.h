@@ -28,5 +28,12 @@ int ys_ev_proc(struct ys_shard *sh, struct ys_process *p);
 void ys_ev_proc_gone(struct ys_shard *sh, uint32_t tgid);
 /* Every record is in: the streams still open end with "shutdown". */
 int ys_ev_shutdown(struct ys_shard *sh);
+/* What falls due by now: records that waited for their order past a bound,
+ * scans past their deadline. */
+int ys_ev_tick(struct ys_shard *sh, uint64_t now);
+/* Monotonic time at which ys_ev_tick() has work next; UINT64_MAX: none. */
+uint64_t ys_ev_next_due(const struct ys_shard *sh, uint64_t now);
+/* --reorder's default with these rules. */
+uint64_t ys_ev_reorder_default(const struct ys_rules *r);
 
 #endif

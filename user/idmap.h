@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* A small u64 -> u64 hash map (open addressing) for tombstones (evicted
- * streams remember where they ended until the kernel says they closed)
- * and process contexts by tgid. */
+/* A small u64 -> u64 hash map (open addressing): tombstones of evicted
+ * streams, the members of views, the drain's view of each kernel stream,
+ * process contexts by tgid. */
 #ifndef YS_IDMAP_H
 #define YS_IDMAP_H
 

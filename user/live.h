@@ -24,6 +24,7 @@
 #include "rules.h"
 #include "scan.h"
 #include "streams.h"
+#include "tombs.h"
 #include "totals.h"
 #include "writer.h"
 
@@ -37,11 +38,21 @@ struct ys_shard {
 	struct ys_out out;		/* its own event lines, to the output thread */
 	struct ys_table table;
 	struct ys_engine engine;
-	struct ys_idmap tombs;		/* evicted stream id -> struct tomb * */
+	struct ys_tombs tombs;		/* of evicted streams, by kernel stream id (views: view id) */
 	struct ys_proc_slots procs;	/* who wrote its streams (procs.h) */
+	uint64_t resumed;		/* streams that went on from a tombstone's tail */
+	uint64_t resumed_bare;		/* ... whose tail had been dropped (budget) */
+	bool by_file;			/* --stream-by file: streams are views (views.h) */
+	struct ys_idmap members;	/* ... kernel stream id -> struct ys_member * */
+	/* streams whose records wait for their order, and the bounds */
+	struct ys_ro_queue roq;
+	struct ys_ro_opts ro_opts;
+	struct ys_ro_sink ro_sink;
+	struct ys_ro_stats ro_stats;
+	uint64_t pass;			/* the drain's passes before the batch in hand was read */
 	size_t published_memory;	/* what this shard has added to L->memory */
 	/* streams already ended, for the totals */
-	uint64_t ended_written, ended_scanned, ended_dropped, ended_truncated;
+	uint64_t ended_written, ended_scanned, ended_dropped, ended_truncated, ended_late;
 	uint64_t unseen_bytes;		/* closed streams we never saw a record of */
 	uint64_t tombs_dropped;		/* bytes lost after a stream was evicted */
 	uint64_t tombs_lost;		/* tombstones given up (close records lost) */
@@ -94,6 +105,7 @@ struct ys_live {
 	_Atomic uint64_t streams;
 	_Atomic int64_t memory;
 	uint64_t start_ns;		/* monotonic, when tracing began */
+	_Atomic int64_t tails_used;	/* bytes of every shard's tombstone tails */
 };
 
 int ys_live_main(int argc, char **argv);

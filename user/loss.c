@@ -107,6 +107,11 @@ void ys_loss_json(struct ys_json *j, struct ys_live *L, const struct ys_loss_sna
 	ys_json_ku64(j, "proc_records", s->proc_records);
 	ys_json_ku64(j, "bpf_calls_on_yarasnoop", s->bpf_ours);
 	ys_json_ku64(j, "bpf_calls_other", s->bpf_others);
+	ys_json_ku64(j, "records_reordered", s->order.held);
+	ys_json_ku64(j, "bytes_reordered", s->order.held_bytes);
+	ys_json_ku64(j, "gaps_given_up", s->order.gaps_given_up);
+	ys_json_ku64(j, "streams_resumed", s->streams_resumed);
+	ys_json_ku64(j, "tails_dropped", s->tails_dropped);
 	ys_json_obj_end(j);
 	ys_json_key(j, "kernel");
 	ys_json_obj_begin(j);

@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "reorder.h"
 #include "yarasnoop.h"
 
 struct ys_live;
@@ -20,6 +21,10 @@ struct ys_loss_snap {
 	uint64_t events_dropped;
 	uint64_t bpf_ours, bpf_others;	/* bpf() calls of traced processes */
 	uint64_t proc_records;		/* process contexts taken */
+	/* the shards' order (reorder.h): set by the report, under the
+	 * workers' locks; 0 in the loss tick */
+	struct ys_ro_stats order;
+	uint64_t streams_resumed, tails_dropped;	/* tombstones' tails, likewise */
 };
 
 void ys_loss_snap(struct ys_live *L, struct ys_loss_snap *s);

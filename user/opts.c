@@ -256,6 +256,17 @@ static int set_lossless(struct ys_config *c, const struct row *r, const char *va
 	return 0;
 }
 
+static int set_stream_by(struct ys_config *c, const struct row *r, const char *val)
+{
+	if (!strcmp(val, "process"))
+		c->stream_by_file = false;
+	else if (!strcmp(val, "file"))
+		c->stream_by_file = true;
+	else
+		return bad(r, val);
+	return 0;
+}
+
 static int set_window(struct ys_config *c, const struct row *r, const char *val)
 {
 	return ys_rules_parse_window(&c->ropts, val);
@@ -334,6 +345,12 @@ static const struct row table[] = {
 	  .want = "a number from 1 to 16777216", .help = "streams held at once (default 65536)" },
 	{ 0, "max-memory", L, K_SIZE, AT(max_memory), .min = 4096, .max = UINT64_MAX, .arg = "SIZE",
 	  .want = "a size of at least 4K, like 256M", .help = "memory for streams (default 256M)" },
+	{ 0, "stream-by", L, K_FUNC, .fn = set_stream_by, .takes_value = true, .arg = "process|file",
+	  .want = "process or file",
+	  .help = "a stream is one process's open file (default), or one file for every process" },
+	{ 0, "reorder", L, K_SIZE, AT(reorder), .min = 1, .max = 1ull << 30, .arg = "SIZE",
+	  .want = "a size from 1 to 1G",
+	  .help = "bytes a stream may hold out of order, waiting for file or write order (default 1M, more with long rules)" },
 
 	/* input (replay) */
 	{ 'i', "input", R, K_LIST, AT(inputs), AT(ninputs), .arg = "FILE",

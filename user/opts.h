@@ -67,6 +67,8 @@ struct ys_config {
 	uint64_t workers;		/* 0: one per CPU, up to 8 */
 	uint64_t max_streams;
 	uint64_t max_memory;
+	uint64_t reorder;		/* --reorder: bytes a stream may hold out of order; 0: from the rules */
+	bool stream_by_file;		/* --stream-by file */
 	uint64_t stats_interval_ns;
 	const char *control_path;
 	bool control_explicit;		/* --control given: a taken socket is an error */

@@ -7,6 +7,7 @@
 #include "output.h"
 #include "scan.h"
 #include "util.h"
+#include "views.h"
 #include "writer.h"
 
 /* How many matches of one string an event lists. */
@@ -283,7 +284,7 @@ static void json_meta(struct ys_json *j, const YR_RULE *rule)
 
 /* The first listed match of the rule's strings in this window gives the
  * event's offset; strings are listed up to MAX_LISTED_MATCHES each. */
-static uint64_t first_offset(const YR_RULE *rule, YR_SCAN_CONTEXT *ctx)
+uint64_t ys_out_match_offset(const YR_RULE *rule, YR_SCAN_CONTEXT *ctx)
 {
 	const YR_STRING *str;
 	uint64_t best = UINT64_MAX;
@@ -357,11 +358,37 @@ static void list_strings_text(struct ys_out *o, const YR_RULE *rule, YR_SCAN_CON
 	}
 }
 
-int ys_out_match(struct ys_out *o, const struct ys_stream *s, const YR_RULE *rule,
-		 YR_SCAN_CONTEXT *ctx)
+static void writer_json(struct ys_json *j, const struct ys_writer_id *who)
+{
+	if (!who) {
+		ys_json_null(j);
+		return;
+	}
+	ys_json_obj_begin(j);
+	ys_json_ku64(j, "pid", who->pid);
+	ys_json_ku64(j, "tid", who->tid);
+	ys_json_key(j, "comm");
+	ys_json_str(j, who->comm, strnlen(who->comm, YS_COMM_LEN));
+	ys_json_ki64(j, "fd", who->fd);
+	ys_json_obj_end(j);
+}
+
+static void writer_text(struct ys_buf *b, const struct ys_writer_id *who)
+{
+	if (!who) {
+		ys_buf_puts(b, " writer=unknown");
+		return;
+	}
+	ys_buf_printf(b, " writer_pid=%u writer_tid=%u writer_comm=", who->pid, who->tid);
+	ys_buf_text_str(b, who->comm, strnlen(who->comm, YS_COMM_LEN));
+	ys_buf_printf(b, " writer_fd=%d", who->fd);
+}
+
+int ys_out_match(struct ys_out *o, const struct ys_stream *s, const struct ys_writer_id *who,
+		 const YR_RULE *rule, YR_SCAN_CONTEXT *ctx)
 {
 	struct ys_buf *b = &o->line;
-	uint64_t off = first_offset(rule, ctx);
+	uint64_t off = ys_out_match_offset(rule, ctx);
 	struct ys_json j;
 
 	ys_buf_reset(b);
@@ -380,6 +407,10 @@ int ys_out_match(struct ys_out *o, const struct ys_stream *s, const YR_RULE *rul
 		ys_json_obj_begin(&j);
 		ys_stream_ident_json(&j, s);
 		ys_json_obj_end(&j);
+		if (s->view) {
+			ys_json_key(&j, "writer");
+			writer_json(&j, who);
+		}
 		ys_json_key(&j, "offset");
 		if (off == UINT64_MAX)
 			ys_json_null(&j);
@@ -394,6 +425,8 @@ int ys_out_match(struct ys_out *o, const struct ys_stream *s, const YR_RULE *rul
 		ys_buf_escape(b, rule->identifier, strlen(rule->identifier));
 		ys_buf_puts(b, " ");
 		ys_stream_ident_text(b, s);
+		if (s->view)
+			writer_text(b, who);
 		if (off != UINT64_MAX)
 			ys_buf_printf(b, " offset=%llu", (unsigned long long)off);
 		ys_buf_puts(b, " strings=");
@@ -434,6 +467,9 @@ int ys_out_stream_end(struct ys_out *o, const struct ys_stream *s, const char *r
 		ys_json_ku64(&j, "bytes_scanned", s->bytes_scanned);
 		ys_json_ku64(&j, "bytes_dropped", s->bytes_dropped);
 		ys_json_ku64(&j, "bytes_truncated", s->bytes_truncated);
+		ys_json_ku64(&j, "bytes_late", s->bytes_late);
+		if (s->view)
+			ys_json_ku64(&j, "writers", s->view->writers);
 		ys_json_ku64(&j, "lines", s->lines);
 		ys_json_key(&j, "rules_matched");
 		ys_json_rule_names(&j, yr, num_rules, s);
@@ -442,10 +478,14 @@ int ys_out_stream_end(struct ys_out *o, const struct ys_stream *s, const char *r
 		ys_buf_time(b, ys_realtime_ns());
 		ys_buf_puts(b, " stream_end ");
 		ys_stream_ident_text(b, s);
-		ys_buf_printf(b, " reason=%s written=%llu scanned=%llu dropped=%llu truncated=%llu lines=%llu rules=",
+		ys_buf_printf(b, " reason=%s written=%llu scanned=%llu dropped=%llu truncated=%llu",
 			      reason, (unsigned long long)written, (unsigned long long)s->bytes_scanned,
-			      (unsigned long long)s->bytes_dropped, (unsigned long long)s->bytes_truncated,
-			      (unsigned long long)s->lines);
+			      (unsigned long long)s->bytes_dropped, (unsigned long long)s->bytes_truncated);
+		if (s->bytes_late)
+			ys_buf_printf(b, " late=%llu", (unsigned long long)s->bytes_late);
+		if (s->view)
+			ys_buf_printf(b, " writers=%u", s->view->writers);
+		ys_buf_printf(b, " lines=%llu rules=", (unsigned long long)s->lines);
 		for (uint32_t i = 0, n = 0; i < num_rules; i++) {
 			if (!ys_bit_test(s->bitmaps, i) || RULE_IS_PRIVATE(&yr->rules_table[i]))
 				continue;

@@ -50,9 +50,14 @@ void ys_process_text(struct ys_buf *b, const struct ys_process *p);
  * NULL; p: its context if known. */
 int ys_out_bpf(struct ys_out *o, const struct ys_rec_bpf *r, const char *name,
 	       const struct ys_process *p);
-/* A rule's first match in a stream. */
-int ys_out_match(struct ys_out *o, const struct ys_stream *s, const YR_RULE *rule,
-		 YR_SCAN_CONTEXT *ctx);
+struct ys_writer_id;
+/* A rule's first match in a stream; a view's (--stream-by file) names the
+ * writer of the match's first byte (who, NULL if not known). */
+int ys_out_match(struct ys_out *o, const struct ys_stream *s, const struct ys_writer_id *who,
+		 const YR_RULE *rule, YR_SCAN_CONTEXT *ctx);
+/* The stream offset of the first match of rule in ctx: the event's offset.
+ * UINT64_MAX if none. */
+uint64_t ys_out_match_offset(const YR_RULE *rule, YR_SCAN_CONTEXT *ctx);
 /* A stream's end: its accounting (written = scanned + dropped + truncated)
  * and the rules it matched. */
 int ys_out_stream_end(struct ys_out *o, const struct ys_stream *s, const char *reason,

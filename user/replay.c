@@ -56,7 +56,7 @@ static int on_match(void *arg, struct ys_engine *e, struct ys_stream *s,
 	(void)e;
 	if (rp->out.format != YS_FMT_JSON)
 		return 0;	/* text shows matches in the round lines */
-	return ys_out_match(&rp->out, s, rule, ctx);
+	return ys_out_match(&rp->out, s, NULL, rule, ctx);
 }
 
 static int map_input(struct input *in)

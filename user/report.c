@@ -14,12 +14,13 @@
 
 /* Sums over the shards; each is read under its worker's lock. */
 struct totals {
-	size_t streams, memory, tombstones;
+	size_t streams, memory, tombstones, tomb_memory, tails;
 	size_t tables;		/* the bucket arrays of every shard's table */
 	uint64_t created, evicted;
-	uint64_t written, scanned, dropped, truncated, unseen;
+	uint64_t written, scanned, dropped, truncated, unseen, late;
 	uint64_t matches;
-	uint64_t tombs_lost;
+	uint64_t tombs_lost, tails_dropped, resumed, resumed_bare;
+	struct ys_ro_stats ro;
 };
 
 static void add_shard(struct totals *t, const struct ys_shard *sh)
@@ -27,14 +28,24 @@ static void add_shard(struct totals *t, const struct ys_shard *sh)
 	t->streams += sh->table.n;
 	t->memory += ys_table_memory(&sh->table);
 	t->tables += sh->table.buckets_mem.bytes;
-	t->tombstones += sh->tombs.n;
+	t->tombstones += ys_tombs_count(&sh->tombs);
+	t->tomb_memory += sh->tombs.mem.bytes;
+	t->tails += sh->tombs.tail_bytes;
+	t->tails_dropped += sh->tombs.tails_dropped;
+	t->resumed += sh->resumed;
+	t->resumed_bare += sh->resumed_bare;
 	t->created += sh->table.created;
 	t->evicted += sh->table.evicted;
 	t->written += sh->ended_written;
 	t->scanned += sh->ended_scanned;
 	t->dropped += sh->ended_dropped;
 	t->truncated += sh->ended_truncated;
+	t->late += sh->ended_late;
 	t->unseen += sh->unseen_bytes + sh->tombs_dropped;
+	t->ro.held += sh->ro_stats.held;
+	t->ro.held_bytes += sh->ro_stats.held_bytes;
+	t->ro.gaps_given_up += sh->ro_stats.gaps_given_up;
+	t->ro.late_bytes += sh->ro_stats.late_bytes;
 	t->matches += sh->rules_reported;
 	t->tombs_lost += sh->tombs_lost;
 }
@@ -49,7 +60,16 @@ static void add_open(struct totals *t, const struct ys_shard *sh)
 		t->scanned += s->bytes_scanned;
 		t->dropped += s->bytes_dropped;
 		t->truncated += s->bytes_truncated;
+		t->late += s->bytes_late;
 	}
+}
+
+/* What the loss counters say of order and of tombstones' tails. */
+static void snap_order(struct ys_loss_snap *snap, const struct totals *t)
+{
+	snap->order = t->ro;
+	snap->streams_resumed = t->resumed;
+	snap->tails_dropped = t->tails_dropped;
 }
 
 /* A stream's memory: the blocks it owns, and its share of the stream
@@ -346,7 +366,11 @@ static int stats_json(struct ys_live *L, const struct ys_stats_req *req, struct 
 	ys_json_ku64(&j, "procs_max", ms.procs);
 	ys_json_obj_end(&j);
 	ys_json_ku64(&j, "tombstones", t.tombstones);
+	ys_json_ku64(&j, "tombstone_memory_bytes", t.tomb_memory);
+	ys_json_ku64(&j, "tails_bytes", t.tails);
+	ys_json_ku64(&j, "tails_dropped", t.tails_dropped);
 	ys_loss_snap(L, &snap);
+	snap_order(&snap, &t);
 	ys_loss_json(&j, L, &snap);
 	ys_report_route_totals(L, &rt);
 	ys_routes_json(&j, &L->routes, &rt);
@@ -458,6 +482,7 @@ static void incomplete_reasons(struct ys_live *L, const struct totals *t, const 
 	const struct { uint64_t n; const char *what; } r[] = {
 		{ t->dropped, "bytes dropped" },
 		{ t->truncated, "bytes truncated" },
+		{ t->late, "bytes scanned out of order (they came after their place was given up)" },
 		{ t->unseen, "bytes of unseen streams" },
 		{ k->bytes_unattributed, "bytes in no stream" },
 		{ k->ctrl_dropped, "control records lost" },
@@ -468,6 +493,7 @@ static void incomplete_reasons(struct ys_live *L, const struct totals *t, const 
 		{ rs->malformed, "records malformed" },
 		{ t->tombs_lost, "tombstones lost (accounting of evicted streams)" },
 		{ L->route_totals.calls, "calls by blind routes (not scanned)" },
+		{ t->resumed_bare, "streams went on after an eviction without their tail (over the tail budget)" },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(r); i++)
@@ -494,6 +520,7 @@ static void summary_json(struct ys_live *L, const struct totals *t, const struct
 	ys_json_ku64(&j, "bytes_scanned", t->scanned);
 	ys_json_ku64(&j, "bytes_dropped", t->dropped);
 	ys_json_ku64(&j, "bytes_truncated", t->truncated);
+	ys_json_ku64(&j, "bytes_late", t->late);
 	ys_json_ku64(&j, "bytes_unseen", t->unseen);
 	ys_json_ku64(&j, "rules_matched", t->matches);
 	ys_json_kbool(&j, "complete", !why->len);
@@ -590,6 +617,7 @@ void ys_report_summary(struct ys_live *L)
 	/* the workers have ended: their shards hold still */
 	totals(L, &t, false);
 	ys_report_route_totals(L, &L->route_totals);
+	snap_order(&snap, &t);
 	incomplete_reasons(L, &t, k, snap.missed_runs, rs, &why);
 	L->incomplete = why.len > 0;
 	if (!text)

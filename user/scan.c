@@ -36,6 +36,33 @@ static uint64_t win_size(YR_MEMORY_BLOCK_ITERATOR *it)
 	return w->block.base + w->block.size;
 }
 
+/* A match of a resumed stream that lies wholly in the tail it resumed
+ * from: the evicted stream counted it. */
+static bool counted_before(const struct ys_stream *s, uint64_t off, int32_t len)
+{
+	return off < s->resumed && off + (uint64_t)(len > 0 ? len : 0) <= s->resumed;
+}
+
+/* Whether any string match of rule in this window reaches past the tail a
+ * resumed stream started with; a rule without string matches does. */
+static bool reaches_past_tail(const struct ys_stream *s, const YR_RULE *rule, YR_SCAN_CONTEXT *ctx)
+{
+	const YR_STRING *str;
+	bool any = false;
+	YR_MATCH m;
+
+	if (!s->resumed)
+		return true;
+	yr_rule_strings_foreach(rule, str) {
+		ys_foreach_match(ctx, str->idx, m) {
+			any = true;
+			if (!counted_before(s, (uint64_t)(m.base + m.offset), m.match_length))
+				return true;
+		}
+	}
+	return !any;
+}
+
 static int count_strings(struct ys_engine *e, YR_SCAN_CONTEXT *ctx)
 {
 	struct ys_stream *s = e->cur;
@@ -51,7 +78,7 @@ static int count_strings(struct ys_engine *e, YR_SCAN_CONTEXT *ctx)
 
 			if (off >= e->accept_hi)
 				s->held_matches = true;
-			else if (off >= e->accept_lo)
+			else if (off >= e->accept_lo && !counted_before(s, off, m.match_length))
 				cnt++;
 		}
 		if (!cnt)
@@ -86,6 +113,9 @@ static int report_rules(struct ys_engine *e, YR_SCAN_CONTEXT *ctx)
 			if (ys_bit_test(rbm, idx))
 				continue;
 			if (e->provisional && (e->rules->rule_flags[idx] & YS_RULE_EDGE_SENSITIVE))
+				continue;
+			/* reported before the eviction, if at all */
+			if (!reaches_past_tail(s, rule, ctx))
 				continue;
 			ys_bit_set(rbm, idx);
 			if (RULE_IS_PRIVATE(rule)) {
@@ -491,4 +521,34 @@ uint64_t ys_engine_next_due(const struct ys_engine *e)
 	const struct ys_stream *s = e->table->due_head;
 
 	return s ? s->pending_since_ns + e->opts.flush_ns : UINT64_MAX;
+}
+
+const uint8_t *ys_stream_tail(const struct ys_engine *e, const struct ys_stream *s, uint32_t *len)
+{
+	uint32_t n = (uint32_t)YS_MIN((uint64_t)s->len, e->rules->overlap);
+
+	*len = 0;
+	if (!s->buf || !n || s->buf_off + s->len != s->end)
+		return NULL;
+	*len = n;
+	return s->buf + s->len - n;
+}
+
+int ys_stream_resume(struct ys_engine *e, struct ys_stream *s, const uint8_t *tail, uint32_t len)
+{
+	int err;
+
+	(void)e;
+	if (!len || s->len || s->end < len)
+		return 0;
+	err = reserve(s, len);
+	if (err)
+		return err;
+	memcpy(s->buf, tail, len);
+	s->len = s->tail = len;
+	s->buf_off = s->end - len;
+	/* matches that start in the tail and end past it are new */
+	s->accepted = s->buf_off;
+	s->resumed = s->end;
+	return 0;
 }

@@ -109,4 +109,17 @@ static inline uint64_t ys_stream_pending(const struct ys_stream *s)
 	return s->len - s->tail;
 }
 
+/* ---- going on after an eviction ---- */
+
+/* The bytes a stream's next window would rescan before its end: its last
+ * min(overlap, what it holds) bytes, ending at s->end; NULL when it holds
+ * nothing up to its end (a gap there). Valid until s changes. */
+const uint8_t *ys_stream_tail(const struct ys_engine *e, const struct ys_stream *s, uint32_t *len);
+/* s, new, goes on from s->end where an evicted stream ended: tail holds
+ * that stream's last len bytes, scanned then. The next window starts with
+ * them, so a match across the eviction is found; a string match lying
+ * wholly inside them was counted then and is not counted again, and a
+ * rule none of whose string matches reaches past them is not reported. */
+int ys_stream_resume(struct ys_engine *e, struct ys_stream *s, const uint8_t *tail, uint32_t len);
+
 #endif

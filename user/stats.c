@@ -5,6 +5,7 @@
 
 #include "json.h"
 #include "stats.h"
+#include "views.h"
 
 void ys_stats_text_head(struct ys_buf *b, const char *title, size_t streams, size_t memory)
 {
@@ -66,6 +67,10 @@ void ys_stats_stream_json(struct ys_json *j, const struct ys_table *t, const str
 	if (live) {
 		ys_json_ku64(j, "bytes_dropped", s->bytes_dropped);
 		ys_json_ku64(j, "bytes_truncated", s->bytes_truncated);
+		ys_json_ku64(j, "bytes_late", s->bytes_late);
+		ys_json_ku64(j, "bytes_waiting", ys_ro_held(&s->ro));
+		if (s->view)
+			ys_json_ku64(j, "writers", s->view->writers);
 	}
 }
 

@@ -10,6 +10,7 @@
 #include <uuid/uuid.h>
 
 #include "mem.h"
+#include "reorder.h"
 
 #define YS_COMM_LEN 16
 
@@ -25,6 +26,8 @@ enum ys_end_reason {
 
 const char *ys_end_reason_str(enum ys_end_reason r);
 
+struct ys_view;
+
 struct ys_stream {
 	uint64_t id;			/* table key: kernel stream id, or replay index */
 	struct ys_stream *hnext;	/* hash chain */
@@ -38,14 +41,19 @@ struct ys_stream {
 	uint64_t end;		/* next expected offset */
 	uint64_t buf_off;	/* offset of buf[0] */
 	uint64_t accepted;	/* string matches before this are counted */
+	uint64_t resumed;	/* after an eviction: matches that end by here were counted then */
 	uint8_t *buf;		/* [0, tail) scanned overlap, [tail, len) pending */
 	uint32_t len, cap, tail;
 	bool held_matches;	/* the last scan held back matches for the next */
 	bool ended;
+	uint8_t end_reason;	/* live: why its kernel stream ended (enum ys_end_reason) */
+	bool append;		/* live: its file was opened O_APPEND */
 
 	uint64_t bytes_scanned;
 	uint64_t bytes_dropped;		/* lost before us: ring buffer full */
 	uint64_t bytes_truncated;	/* past the per-write capture cap */
+	uint64_t bytes_late;		/* of bytes_scanned: scanned on their own, having come
+					 * after their place in the order was given up */
 	uint64_t lines;
 	uint64_t string_matches;	/* sum of counts[] */
 	uint64_t pending_since_ns;
@@ -57,6 +65,12 @@ struct ys_stream {
 	uint32_t ncounts;
 	uint32_t rules_matched;		/* non-private */
 	uint32_t private_matched;
+
+	/* live: its records put in order (reorder.h); self is its kernel
+	 * stream's place, --stream-by process */
+	struct ys_ro_src self;
+	struct ys_reorder ro;
+	struct ys_view *view;		/* --stream-by file: its kernel streams and writers */
 
 	/* Where the stream comes from. */
 	uint32_t pid, tid;

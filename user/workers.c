@@ -74,15 +74,20 @@ static void *worker_main(void *arg)
 	bool done = false;
 
 	while (!done) {
-		uint64_t now = ys_now_ns(), due = ys_engine_next_due(&sh->engine);
+		uint64_t now = ys_now_ns(), due = ys_ev_next_due(sh, now);
 		uint64_t deadline = YS_MIN(due, now + IDLE_NS);
 		const struct ys_qmsg *m;
 		const uint8_t *p;
 		size_t len = 0, left;
+		uint64_t pass;
 		int err = 0;
 
+		/* counted before the read: every record the drain had handed
+		 * on by then is in what the read takes */
+		pass = atomic_load(&sh->L->drain.passes);
 		p = ys_queue_read(&w->q, &len, deadline > now ? deadline : 0);
 		pthread_mutex_lock(&w->lock);
+		sh->pass = pass;
 		for (left = len; p && (m = ys_queue_next(&p, &left));) {
 			/* after an error, records are taken and dropped: the
 			 * drain thread must never wait on a dead worker */
@@ -98,7 +103,7 @@ static void *worker_main(void *arg)
 			}
 		}
 		if (!atomic_load(&w->err)) {
-			err = ys_engine_flush_due(&sh->engine, ys_now_ns());
+			err = ys_ev_tick(sh, ys_now_ns());
 			if (!err && sh->out.err)
 				err = sh->out.err;
 			if (err) {

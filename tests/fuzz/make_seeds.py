@@ -213,6 +213,22 @@ SCANNER = {
 }
 
 
+# fuzz_reorder: two bytes of bound, then six-byte steps (tests/fuzz/fuzz_reorder.c)
+def ro(op, src, off, n, pos=0, flags=0):
+    return bytes([op, src | ((off & 3) << 2), (off >> 2) & 0xff, n, pos, flags])
+
+
+REORDER = {
+    'in_order': bytes([4, 4]) + ro(0, 0, 0, 10) + ro(0, 0, 10, 10) + ro(2, 0, 0, 0),
+    'gap_filled': bytes([8, 8]) + ro(0, 0, 8, 8) + ro(0, 0, 0, 8),
+    'pos_reversed': bytes([16, 16]) + ro(0, 0, 0, 8, 4, 1) + ro(0, 0, 8, 12, 0, 1) + ro(3, 0, 0, 0, 0, 60),
+    'gap_expired_late': bytes([255, 255]) + ro(0, 1, 20, 10) + ro(3, 0, 0, 0, 0, 63) + ro(0, 1, 0, 20),
+    'two_sources': bytes([30, 3]) + ro(0, 0, 0, 5, 10, 1) + ro(0, 1, 0, 5, 0, 1) + ro(2, 0, 0, 0) +
+    ro(2, 1, 0, 0),
+    'truncated_end': bytes([2, 2]) + ro(0, 2, 4, 3, 0, 0x32) + ro(2, 2, 0, 0, 0, 5) + ro(3, 0, 0, 0, 0, 0xff),
+}
+
+
 def write_corpus(name, seeds):
     d = os.path.join(HERE, 'corpus', name)
     os.makedirs(d, exist_ok=True)
@@ -224,3 +240,4 @@ def write_corpus(name, seeds):
 write_corpus('fuzz_records', RECORDS)
 write_corpus('fuzz_output', OUTPUT)
 write_corpus('fuzz_scanner', SCANNER)
+write_corpus('fuzz_reorder', REORDER)
