@@ -17,6 +17,8 @@
 #     gate       --fail-on-match on 128 MiB of 1 MiB writes: lossless vs not, vs untraced
 #     workers    lossless throughput with 1, 2, 4 writers and 1 vs N scan workers
 #     rules      each bundled rule's MB/s on the text that makes it slowest
+#     ruleset    a real rule set (BENCH_RULESET=DIR, not shipped): replay vs yara,
+#                fixed cost per scan, tiny writes, 1000 slow live streams
 #
 # Knobs, with their defaults:
 #   BENCH_REPS=5             repetitions of each side of a ratio
@@ -317,6 +319,11 @@ bench_scancost() {
 	say_cmd "$OUTPUT/bench/scan_cost -m $ms -n $REPS 10 200 2000"
 }
 
+bench_ruleset() {
+	section "ruleset: a real rule set, side by side with yara"
+	OUTPUT=$OUTPUT REPS=$REPS BIN=$BIN TMP=$TMP bench/ruleset.sh
+}
+
 # ---- 3. end to end ----
 
 # "written dropped records_dropped wakeups" from the summary event of a JSON run
@@ -562,6 +569,7 @@ main() {
 	selected gate && bench_gate
 	selected workers && bench_workers
 	selected rules && bench_rules
+	selected ruleset && bench_ruleset
 	printf '\n== done (load average %s)\n' "$(loadavg)"
 }
 

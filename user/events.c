@@ -165,6 +165,7 @@ static void account_ended(struct ys_shard *sh, const struct ys_stream *s)
 	sh->ended_scanned += s->bytes_scanned;
 	sh->ended_dropped += s->bytes_dropped;
 	sh->ended_truncated += s->bytes_truncated;
+	sh->ended_undecided += s->rules_undecided;
 }
 
 /* Final scan up to the kernel's count, stream_end event, gone. */
@@ -223,6 +224,15 @@ static int enforce_limits(struct ys_shard *sh)
 	int err;
 
 	publish_memory(sh);
+	/* streams kept whole give their bytes back before any is evicted: this
+	 * worker's, down to 7/8 of the limit */
+	if (atomic_load(&L->memory) > (int64_t)L->cfg.max_memory) {
+		int64_t excess = atomic_load(&L->memory) - (int64_t)(L->cfg.max_memory - L->cfg.max_memory / 8);
+		size_t mine = ys_table_memory(&sh->table);
+
+		ys_engine_shed_exact(&sh->engine, mine > (size_t)excess ? mine - (size_t)excess : 0);
+		publish_memory(sh);
+	}
 	while (sh->table.n && (atomic_load(&L->streams) > L->cfg.max_streams ||
 			       (sh->table.n > 1 && atomic_load(&L->memory) > (int64_t)L->cfg.max_memory))) {
 		err = evict_one(sh);
@@ -262,6 +272,8 @@ int ys_ev_open(struct ys_shard *sh, const struct ys_rec_open *o)
 	s->kkey = o->key;
 	memcpy(s->comm, o->comm, sizeof(s->comm));
 	s->comm[sizeof(s->comm) - 1] = 0;
+	s->uid = o->uid;
+	s->kind = (uint8_t)ys_file_kind_of(o->mode, o->rdev);
 	set_path(s, o);
 	free(stream_begin(sh, s));
 	return enforce_limits(sh);
@@ -359,19 +371,20 @@ int ys_ev_shutdown(struct ys_shard *sh)
 /* ---- shards ---- */
 
 static int on_match(void *arg, struct ys_engine *e, struct ys_stream *s,
-		    const YR_RULE *rule, YR_SCAN_CONTEXT *ctx)
+		    const YR_RULE *rule, YR_SCAN_CONTEXT *ctx, uint32_t occurrence, uint64_t from)
 {
 	struct ys_shard *sh = arg;
 
 	sh->rules_reported++;
 	ys_totals_match(&sh->totals, (uint32_t)(rule - e->rules->yr->rules_table));
-	ys_out_match(&sh->out, s, rule, ctx);
+	ys_out_match(&sh->out, s, rule, ctx, occurrence, from);
 	return 0;	/* a failing output is noticed by the worker */
 }
 
 int ys_shard_init(struct ys_shard *sh, struct ys_live *L, unsigned idx)
 {
 	struct ys_sink sink = { .rule_match = on_match, .arg = sh };
+	struct ys_engine_opts eo;
 	int err;
 
 	memset(sh, 0, sizeof(*sh));
@@ -389,13 +402,17 @@ int ys_shard_init(struct ys_shard *sh, struct ys_live *L, unsigned idx)
 	if (err)
 		return err;
 	publish_memory(sh);
-	return ys_engine_init(&sh->engine, L->rules, &sh->table, &L->cfg.eopts, &sink);
+	/* the deadline scans' CPU budget is the whole instance's: a share each */
+	eo = L->cfg.eopts;
+	if (L->nworkers > 1 && eo.budget_pct)
+		eo.budget_pct = YS_MAX(eo.budget_pct / L->nworkers, 1u);
+	return ys_engine_init(&sh->engine, L->rules, &sh->table, &eo, &sink);
 }
 
 int ys_shard_reload(struct ys_shard *sh, struct ys_rules *rules)
 {
+	struct ys_engine next;
 	struct ys_stream *s;
-	YR_SCANNER *sc;
 	int err;
 
 	/* the old rules see every byte that came before the reload, and their
@@ -411,17 +428,17 @@ int ys_shard_reload(struct ys_shard *sh, struct ys_rules *rules)
 	 * engine's rules, last: on -ENOMEM the engine and the table are as they
 	 * were (the per-rule totals may be bound to the new names, in a run
 	 * that is stopping) */
-	sc = ys_engine_scanner_for(&sh->engine, rules);
-	if (!sc)
-		return -ENOMEM;
+	err = ys_engine_prepare(&sh->engine, rules, &next);
+	if (err)
+		return err;
 	err = ys_totals_bind(&sh->totals, rules);
 	if (!err)
 		err = ys_table_rebind(&sh->table, rules->num_rules, rules->num_strings);
 	if (err) {
-		yr_scanner_destroy(sc);
+		ys_engine_discard(&next);
 		return err;
 	}
-	ys_engine_use_rules(&sh->engine, rules, sc);
+	ys_engine_switch(&sh->engine, &next);
 	ys_table_foreach(&sh->table, s)
 		ys_stream_rules_changed(&sh->engine, s);
 	publish_memory(sh);

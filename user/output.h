@@ -41,9 +41,10 @@ struct ys_json;
  * caller's JSON object, or "stream=UUID pid=.. ..." on a text line. */
 void ys_stream_ident_json(struct ys_json *j, const struct ys_stream *s);
 void ys_stream_ident_text(struct ys_buf *b, const struct ys_stream *s);
-/* A rule's first match in a stream. */
+/* A rule's match in a stream, its occurrence-th there: its offset and
+ * strings are those of its matches at or past stream offset `from`. */
 int ys_out_match(struct ys_out *o, const struct ys_stream *s, const YR_RULE *rule,
-		 YR_SCAN_CONTEXT *ctx);
+		 YR_SCAN_CONTEXT *ctx, uint32_t occurrence, uint64_t from);
 /* A stream's end: its accounting (written = scanned + dropped + truncated)
  * and the rules it matched. */
 int ys_out_stream_end(struct ys_out *o, const struct ys_stream *s, const char *reason,
@@ -53,6 +54,9 @@ int ys_out_stream_end(struct ys_out *o, const struct ys_stream *s, const char *r
 int ys_out_loss(struct ys_out *o, const struct ys_stream *s, uint64_t bytes);
 /* The rules were reloaded (ok), or a reload failed and these stay. */
 int ys_out_reload(struct ys_out *o, bool ok, uint32_t num_rules, unsigned files);
+/* [{"rule":..,"count":N}] for the non-private rules s matched. */
+void ys_json_rule_occurrences(struct ys_json *j, const YR_RULES *yr, uint32_t num_rules,
+			      const struct ys_stream *s);
 /* Names of the non-private rules set in s's rule bitmap, a JSON array. */
 void ys_json_rule_names(struct ys_json *j, const YR_RULES *yr, uint32_t num_rules,
 			const struct ys_stream *s);
