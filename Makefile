@@ -45,7 +45,7 @@ LDFLAGS += $(SANFLAGS)
 LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lpthread
 
 # user-space modules shared by the tool and its unit tests
-CORE    := mem util buf json queue writer rules streams scan output stats records idmap filename routes procs reorder views tombs
+CORE    := mem util buf json queue writer absval classify overlap externals rules streams decide scan output stats records idmap filename routes procs reorder views tombs
 CORE_OBJ := $(patsubst %,$(OUTPUT)/%.o,$(CORE))
 APP_OBJ := $(patsubst %,$(OUTPUT)/%.o,opts outfile replay capture deferred_close tls cgroup targets drain workers events totals reload report loss live control privs seccomp main)
 SKEL    := $(OUTPUT)/yarasnoop.skel.h
@@ -158,7 +158,7 @@ FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
 	       -Wno-gnu-variable-sized-type-not-at-end \
 	       -D_GNU_SOURCE -Iinclude -Iuser $(shell pkg-config --cflags yara uuid)
 FUZZ_LDLIBS := $(shell pkg-config --libs yara uuid)
-FUZZ_OBJ := $(patsubst %,$(FUZZ_DIR)/%.o,mem util buf json queue writer rules streams scan output records reorder)
+FUZZ_OBJ := $(patsubst %,$(FUZZ_DIR)/%.o,mem util buf json queue writer absval classify overlap externals rules streams decide scan output records reorder)
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(wildcard tests/fuzz/fuzz_*.c))
 
 $(FUZZ_DIR):
@@ -173,8 +173,11 @@ $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined $(FUZZ_SAN) \
 		$< $(FUZZ_OBJ) $(FUZZ_LDLIBS) -o $@
 
-fuzz: $(FUZZ_BIN)
+# then the random differential fuzzer (random rules and data, replay
+# against the yara command) for FUZZ_SECONDS
+fuzz: $(FUZZ_BIN) $(OUTPUT)/yarasnoop
 	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_BIN)
+	$(Q)YARASNOOP=$(OUTPUT)/yarasnoop tests/fuzz/diff_fuzz.py --seconds $(FUZZ_SECONDS)
 
 # the binary, the bundled rules, the man page and the systemd unit (which
 # names the binary where it is installed)

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: MIT
 /* The fixed cost of one incremental scan as the rule set grows.
  *
- *   scan_cost [-m MS] [-n ROUNDS] [-b BYTES] [NRULES...]	(default: 10 200 2000 rules)
+ *   scan_cost [-m MS] [-n ROUNDS] [-b BYTES] [-r RULES] [NRULES...]
+ *						(default: 10 200 2000 rules)
  *
  * For each size, generates a rule set (a quarter each of literals, nocase
- * literals, bounded regexes and \b regexes), then times BYTES-byte writes
+ * literals, bounded regexes and \b regexes), or loads RULES (a file or
+ * directory: a real rule set, with modules), then times BYTES-byte writes
  * (default 64) into one stream through ys_stream_write with flush_bytes 0,
- * so that every write is one scan of its overlap plus the new bytes. Beside
- * it, for reference, yr_scanner_scan_mem of the same BYTES bytes and of a
+ * so that every write is one scan of its overlap plus the new bytes (with
+ * the window set: rules decided at a stream's end and modules left out).
+ * Beside it, for reference, yr_scanner_scan_mem of the same BYTES bytes and of a
  * buffer as long as the average window: what libyara costs on its own, and
  * how much of a small scan is the overlap being rescanned. The three
  * alternate ROUNDS times (default 3), MS milliseconds each (default 1000),
@@ -165,10 +168,11 @@ static double median(double *v, int n)
 
 /* The three measurements alternate, rounds times, and each reports its
  * median: a neighbour's burst on a shared machine hits all three alike. */
-static int bench(unsigned nrules, size_t wlen, uint64_t min_ns, int rounds, const uint8_t *text)
+static int bench(unsigned nrules, const char *rules_path, size_t wlen, uint64_t min_ns, int rounds,
+		 const uint8_t *text)
 {
 	struct ys_rules_opts ro = { .window = YS_DEFAULT_WINDOW };
-	struct ys_engine_opts eo = { .flush_bytes = 0, .flush_ns = 0 };
+	struct ys_engine_opts eo = { .flush_bytes = 0, .flush_ns = 0, .fixed_flush = true };
 	char path[] = "/tmp/ys-scan-cost-XXXXXX";
 	const char *paths[1] = { path };
 	double eng[MAX_ROUNDS], mem_w[MAX_ROUNDS], mem_win[MAX_ROUNDS], avg_win;
@@ -183,9 +187,14 @@ static int bench(unsigned nrules, size_t wlen, uint64_t min_ns, int rounds, cons
 	if (fd < 0)
 		return -errno;
 	close(fd);
-	err = write_rules(path, nrules);
-	if (!err)
+	if (rules_path) {
+		paths[0] = rules_path;
 		err = ys_rules_load(paths, 1, &ro, &r);
+	} else {
+		err = write_rules(path, nrules);
+		if (!err)
+			err = ys_rules_load(paths, 1, &ro, &r);
+	}
 	unlink(path);
 	if (err)
 		return err;
@@ -219,10 +228,12 @@ static int bench(unsigned nrules, size_t wlen, uint64_t min_ns, int rounds, cons
 	}
 	printf("rules=%u strings=%u overlap=%zu write_bytes=%zu rounds=%d scans=%llu scans_per_write=%.2f"
 	       " avg_window_bytes=%.0f ns_per_write=%.0f ns_in_libyara_per_scan=%.0f"
-	       " scan_mem_write_bytes_ns=%.0f scan_mem_window_bytes_ns=%.0f\n",
+	       " scan_mem_write_bytes_ns=%.0f scan_mem_window_bytes_ns=%.0f window_set=%s"
+	       " window_rules=%u fixed_ns=%llu\n",
 	       r->num_rules, r->num_strings, r->overlap, wlen, rounds, (unsigned long long)run.scans,
 	       (double)run.scans / (double)run.writes, avg_win, median(eng, rounds),
-	       (double)run.scan_ns / (double)run.scans, median(mem_w, rounds), median(mem_win, rounds));
+	       (double)run.scan_ns / (double)run.scans, median(mem_w, rounds), median(mem_win, rounds),
+	       r->win ? "yes" : "no", r->cls.nwindow, (unsigned long long)e.fixed_ns);
 	fflush(stdout);
 out:
 	if (sc)
@@ -242,7 +253,9 @@ int main(int argc, char **argv)
 	uint8_t *text;
 	int opt, err = 0;
 
-	while ((opt = getopt(argc, argv, "m:n:b:")) != -1) {
+	const char *rules_path = NULL;
+
+	while ((opt = getopt(argc, argv, "m:n:b:r:")) != -1) {
 		switch (opt) {
 		case 'm':
 			if (ys_parse_u64(optarg, &min_ms))
@@ -258,8 +271,11 @@ int main(int argc, char **argv)
 				return 2;
 			wlen = (size_t)v;
 			break;
+		case 'r':
+			rules_path = optarg;
+			break;
 		default:
-			fprintf(stderr, "usage: scan_cost [-m MS] [-n ROUNDS] [-b BYTES] [NRULES...]\n");
+			fprintf(stderr, "usage: scan_cost [-m MS] [-n ROUNDS] [-b BYTES] [-r RULES] [NRULES...]\n");
 			return 2;
 		}
 	}
@@ -267,14 +283,16 @@ int main(int argc, char **argv)
 	if (!text || ys_yara_init())
 		return 1;
 	fill_text(text, TEXT_LEN);
-	if (optind == argc) {
+	if (rules_path)
+		err = bench(0, rules_path, wlen, min_ms * 1000000, rounds, text);
+	else if (optind == argc) {
 		for (size_t i = 0; i < ARRAY_SIZE(def) && !err; i++)
-			err = bench(def[i], wlen, min_ms * 1000000, rounds, text);
+			err = bench(def[i], NULL, wlen, min_ms * 1000000, rounds, text);
 	}
 	for (int i = optind; i < argc && !err; i++) {
 		if (ys_parse_u64(argv[i], &v) || !v || v > 1000000)
 			return 2;
-		err = bench((unsigned)v, wlen, min_ms * 1000000, rounds, text);
+		err = bench((unsigned)v, NULL, wlen, min_ms * 1000000, rounds, text);
 	}
 	ys_yara_fini();
 	free(text);

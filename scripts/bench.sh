@@ -24,6 +24,8 @@
 #     hooks      each --hooks mode: untraced and traced dd, side by side
 #     work       real workloads (make -j2, python tests, tar czf, a shell
 #                under a pty), traced and untraced
+#     ruleset    a real rule set (BENCH_RULESET=DIR, not shipped): replay vs yara,
+#                fixed cost per scan, tiny writes, 1000 slow live streams
 #
 # Knobs, with their defaults:
 #   BENCH_REPS=5             repetitions of each side of a ratio
@@ -477,6 +479,11 @@ bench_scancost() {
 	echo "   ns_libyara_scan: inside yr_scanner_scan_mem_blocks, yarasnoop's match callback included;"
 	echo "   scan_mem_*: a bare yr_scanner_scan_mem of 64 bytes / of a window's length, same rules and flags"
 	say_cmd "$OUTPUT/bench/scan_cost -m $ms -n $REPS 10 200 2000"
+}
+
+bench_ruleset() {
+	section "ruleset: a real rule set, side by side with yara"
+	OUTPUT=$OUTPUT REPS=$REPS BIN=$BIN TMP=$TMP bench/ruleset.sh
 }
 
 # ---- 3. end to end ----
@@ -1006,6 +1013,7 @@ main() {
 	selected start && bench_start
 	selected hooks && bench_hooks
 	selected work && bench_work
+	selected ruleset && bench_ruleset
 	printf '\n== done (load average %s)\n' "$(loadavg)"
 }
 

@@ -86,6 +86,9 @@ static void name_from_open(struct ys_stream *s, const struct ys_rec_open *o)
 	memcpy(s->comm, o->comm, sizeof(s->comm));
 	s->comm[sizeof(s->comm) - 1] = 0;
 	s->append = o->f_flags & O_APPEND;
+	/* the rules' stream externals (owner, filetype) */
+	s->uid = o->uid;
+	s->kind = (uint8_t)ys_file_kind_of(o->mode, o->rdev);
 	set_path(s, o);
 }
 
@@ -250,6 +253,7 @@ static void account_ended(struct ys_shard *sh, const struct ys_stream *s)
 	sh->ended_dropped += s->bytes_dropped;
 	sh->ended_truncated += s->bytes_truncated;
 	sh->ended_late += s->bytes_late;
+	sh->ended_undecided += s->rules_undecided;
 }
 
 /* ---- order ---- */
@@ -477,8 +481,17 @@ static int enforce_limits(struct ys_shard *sh)
 	int err;
 
 	publish_memory(sh);
-	while (sh->table.n > 1 && (atomic_load(&L->streams) > L->cfg.max_streams ||
-				   atomic_load(&L->memory) > (int64_t)L->cfg.max_memory)) {
+	/* streams kept whole give their bytes back before any is evicted: this
+	 * worker's, down to 7/8 of the limit */
+	if (atomic_load(&L->memory) > (int64_t)L->cfg.max_memory) {
+		int64_t excess = atomic_load(&L->memory) - (int64_t)(L->cfg.max_memory - L->cfg.max_memory / 8);
+		size_t mine = ys_table_memory(&sh->table);
+
+		ys_engine_shed_exact(&sh->engine, mine > (size_t)excess ? mine - (size_t)excess : 0);
+		publish_memory(sh);
+	}
+	while (sh->table.n && (atomic_load(&L->streams) > L->cfg.max_streams ||
+			       (sh->table.n > 1 && atomic_load(&L->memory) > (int64_t)L->cfg.max_memory))) {
 		err = evict_one(sh);
 		publish_memory(sh);
 		if (err)
@@ -698,7 +711,7 @@ void ys_ev_proc_gone(struct ys_shard *sh, uint32_t tgid)
 /* ---- shards ---- */
 
 static int on_match(void *arg, struct ys_engine *e, struct ys_stream *s,
-		    const YR_RULE *rule, YR_SCAN_CONTEXT *ctx)
+		    const YR_RULE *rule, YR_SCAN_CONTEXT *ctx, uint32_t occurrence, uint64_t from)
 {
 	struct ys_shard *sh = arg;
 	const struct ys_writer_id *who = NULL;
@@ -706,8 +719,8 @@ static int on_match(void *arg, struct ys_engine *e, struct ys_stream *s,
 	sh->rules_reported++;
 	ys_totals_match(&sh->totals, (uint32_t)(rule - e->rules->yr->rules_table));
 	if (s->view)
-		who = ys_view_writer(s, ys_out_match_offset(rule, ctx));
-	ys_out_match(&sh->out, s, who, rule, ctx);
+		who = ys_view_writer(s, ys_out_match_offset(rule, ctx, from));
+	ys_out_match(&sh->out, s, who, rule, ctx, occurrence, from);
 	return 0;	/* a failing output is noticed by the worker */
 }
 
@@ -730,6 +743,7 @@ uint64_t ys_ev_reorder_default(const struct ys_rules *r)
 int ys_shard_init(struct ys_shard *sh, struct ys_live *L, unsigned idx)
 {
 	struct ys_sink sink = { .rule_match = on_match, .arg = sh };
+	struct ys_engine_opts eo;
 	int err;
 
 	memset(sh, 0, sizeof(*sh));
@@ -759,13 +773,17 @@ int ys_shard_init(struct ys_shard *sh, struct ys_live *L, unsigned idx)
 	/* the map of members is part of the tables every stream shares */
 	sh->members.mem.parent = &sh->table.buckets_mem;
 	publish_memory(sh);
-	return ys_engine_init(&sh->engine, L->rules, &sh->table, &L->cfg.eopts, &sink);
+	/* the deadline scans' CPU budget is the whole instance's: a share each */
+	eo = L->cfg.eopts;
+	if (L->nworkers > 1 && eo.budget_pct)
+		eo.budget_pct = YS_MAX(eo.budget_pct / L->nworkers, 1u);
+	return ys_engine_init(&sh->engine, L->rules, &sh->table, &eo, &sink);
 }
 
 int ys_shard_reload(struct ys_shard *sh, struct ys_rules *rules)
 {
+	struct ys_engine next;
 	struct ys_stream *s;
-	YR_SCANNER *sc;
 	int err;
 
 	/* the old rules see every byte that came before the reload, and their
@@ -781,17 +799,17 @@ int ys_shard_reload(struct ys_shard *sh, struct ys_rules *rules)
 	 * engine's rules, last: on -ENOMEM the engine and the table are as they
 	 * were (the per-rule totals may be bound to the new names, in a run
 	 * that is stopping) */
-	sc = ys_engine_scanner_for(&sh->engine, rules);
-	if (!sc)
-		return -ENOMEM;
+	err = ys_engine_prepare(&sh->engine, rules, &next);
+	if (err)
+		return err;
 	err = ys_totals_bind(&sh->totals, rules);
 	if (!err)
 		err = ys_table_rebind(&sh->table, rules->num_rules, rules->num_strings);
 	if (err) {
-		yr_scanner_destroy(sc);
+		ys_engine_discard(&next);
 		return err;
 	}
-	ys_engine_use_rules(&sh->engine, rules, sc);
+	ys_engine_switch(&sh->engine, &next);
 	ys_table_foreach(&sh->table, s) {
 		ys_stream_rules_changed(&sh->engine, s);
 		/* the streams moved: what waits for its order, and a view's

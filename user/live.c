@@ -362,6 +362,8 @@ int ys_live_main(int argc, char **argv)
 	err = ys_rules_load(L.cfg.rules, L.cfg.nrules, &L.cfg.ropts, &L.rules);
 	if (err)
 		goto cleanup;
+	if (ys_verbose)
+		ys_rules_describe(L.rules);
 	err = ys_check_privileges();
 	if (!err)
 		err = ys_check_btf();

@@ -277,6 +277,21 @@ static int set_history(struct ys_config *c, const struct row *r, const char *val
 	return ys_rules_parse_history(&c->ropts, val);
 }
 
+static int set_exact_size(struct ys_config *c, const struct row *r, const char *val)
+{
+	return ys_engine_parse_exact_size(&c->eopts, val);
+}
+
+static int set_max_matches(struct ys_config *c, const struct row *r, const char *val)
+{
+	return ys_engine_parse_max_matches(&c->eopts, val);
+}
+
+static int set_define(struct ys_config *c, const struct row *r, const char *val)
+{
+	return ys_rules_parse_define(&c->ropts, val);
+}
+
 static int set_overlap_delta(struct ys_config *c, const struct row *r, const char *val)
 {
 	char *end;
@@ -287,6 +302,9 @@ static int set_overlap_delta(struct ys_config *c, const struct row *r, const cha
 	if (errno || !*val || *end || v < -(1L << 20) || v > (1L << 20))
 		return bad(r, val);
 	c->ropts.overlap_delta = v;
+	/* a test hook: its windows must fall where the test puts them, not
+	 * where the machine's speed would coalesce them */
+	c->eopts.fixed_flush = true;
 	return 0;
 }
 
@@ -312,6 +330,12 @@ static const struct row table[] = {
 	  .help = "overlap for strings with no length bound (default 8K)" },
 	{ 0, "history", L | R, K_FUNC, .fn = set_history, .takes_value = true, .arg = "SIZE",
 	  .help = "keep at least SIZE bytes of each stream in every scan (default 0)" },
+	{ 0, "exact-size", L | R, K_FUNC, .fn = set_exact_size, .takes_value = true, .arg = "SIZE",
+	  .help = "keep streams up to SIZE whole and decide them on the whole (default 1M; 0: never)" },
+	{ 'd', "define", L | R, K_FUNC, .fn = set_define, .takes_value = true, .arg = "NAME=VALUE",
+	  .help = "define an external variable, typed as yara does (repeatable)" },
+	{ 0, "max-matches", L | R, K_FUNC, .fn = set_max_matches, .takes_value = true, .arg = "N",
+	  .help = "match events per stream and rule; the rest are counted (default 100; 0: all)" },
 
 	/* live capture */
 	{ 'f', "follow", L, K_FLAG, AT(follow), .help = "follow children (always on for -- COMMAND)" },
@@ -534,6 +558,9 @@ static void defaults(struct ys_config *c, enum ys_cmd cmd)
 	c->ropts.window = YS_DEFAULT_WINDOW;
 	c->eopts.flush_bytes = 64 << 10;
 	c->eopts.flush_ns = 50 * 1000000ull;
+	c->eopts.exact_size = YS_DEFAULT_EXACT_SIZE;
+	c->eopts.max_matches = YS_DEFAULT_MAX_MATCHES;
+	c->eopts.budget_pct = YS_DEFAULT_BUDGET_PCT;
 	c->copts.capture_max = 1 << 20;
 	c->copts.ring_size = 16 << 20;
 	/* the registers hold a syscall's arguments at its exit only on x86-64 */
@@ -548,6 +575,7 @@ static void defaults(struct ys_config *c, enum ys_cmd cmd)
 		/* replay scans every chunk as it comes: one chunk, one write */
 		c->eopts.flush_bytes = 0;
 		c->eopts.flush_ns = 0;
+		c->eopts.budget_pct = 0;
 	}
 }
 
@@ -697,6 +725,7 @@ void ys_config_free(struct ys_config *c)
 	free(c->pids);
 	ys_run_as_free(&c->run_as);
 	free(c->cgroup_path);
+	ys_rules_opts_free(&c->ropts);
 	c->rules = c->inputs = NULL;
 	c->pids = NULL;
 	c->cgroup_path = NULL;

@@ -284,7 +284,7 @@ static void json_meta(struct ys_json *j, const YR_RULE *rule)
 
 /* The first listed match of the rule's strings in this window gives the
  * event's offset; strings are listed up to MAX_LISTED_MATCHES each. */
-uint64_t ys_out_match_offset(const YR_RULE *rule, YR_SCAN_CONTEXT *ctx)
+uint64_t ys_out_match_offset(const YR_RULE *rule, YR_SCAN_CONTEXT *ctx, uint64_t from)
 {
 	const YR_STRING *str;
 	uint64_t best = UINT64_MAX;
@@ -294,7 +294,7 @@ uint64_t ys_out_match_offset(const YR_RULE *rule, YR_SCAN_CONTEXT *ctx)
 		ys_foreach_match(ctx, str->idx, m) {
 			uint64_t off = (uint64_t)(m.base + m.offset);
 
-			if (m.is_private)
+			if (m.is_private || off < from)
 				continue;
 			if (off < best)
 				best = off;
@@ -304,7 +304,7 @@ uint64_t ys_out_match_offset(const YR_RULE *rule, YR_SCAN_CONTEXT *ctx)
 }
 
 static void list_strings_json(struct ys_out *o, struct ys_json *j, const YR_RULE *rule,
-			      YR_SCAN_CONTEXT *ctx)
+			      YR_SCAN_CONTEXT *ctx, uint64_t from)
 {
 	const YR_STRING *str;
 	YR_MATCH m;
@@ -314,7 +314,7 @@ static void list_strings_json(struct ys_out *o, struct ys_json *j, const YR_RULE
 		int listed = 0;
 
 		ys_foreach_match(ctx, str->idx, m) {
-			if (m.is_private)
+			if (m.is_private || (uint64_t)(m.base + m.offset) < from)
 				continue;
 			if (listed++ == MAX_LISTED_MATCHES)
 				break;
@@ -332,7 +332,8 @@ static void list_strings_json(struct ys_out *o, struct ys_json *j, const YR_RULE
 	ys_json_arr_end(j);
 }
 
-static void list_strings_text(struct ys_out *o, const YR_RULE *rule, YR_SCAN_CONTEXT *ctx)
+static void list_strings_text(struct ys_out *o, const YR_RULE *rule, YR_SCAN_CONTEXT *ctx,
+			      uint64_t from)
 {
 	struct ys_buf *b = &o->line;
 	const YR_STRING *str;
@@ -343,7 +344,7 @@ static void list_strings_text(struct ys_out *o, const YR_RULE *rule, YR_SCAN_CON
 		int listed = 0;
 
 		ys_foreach_match(ctx, str->idx, m) {
-			if (m.is_private)
+			if (m.is_private || (uint64_t)(m.base + m.offset) < from)
 				continue;
 			if (listed++ == MAX_LISTED_MATCHES)
 				break;
@@ -385,10 +386,10 @@ static void writer_text(struct ys_buf *b, const struct ys_writer_id *who)
 }
 
 int ys_out_match(struct ys_out *o, const struct ys_stream *s, const struct ys_writer_id *who,
-		 const YR_RULE *rule, YR_SCAN_CONTEXT *ctx)
+		 const YR_RULE *rule, YR_SCAN_CONTEXT *ctx, uint32_t occurrence, uint64_t from)
 {
 	struct ys_buf *b = &o->line;
-	uint64_t off = ys_out_match_offset(rule, ctx);
+	uint64_t off = ys_out_match_offset(rule, ctx, from);
 	struct ys_json j;
 
 	ys_buf_reset(b);
@@ -416,8 +417,9 @@ int ys_out_match(struct ys_out *o, const struct ys_stream *s, const struct ys_wr
 			ys_json_null(&j);
 		else
 			ys_json_u64(&j, off);
+		ys_json_ku64(&j, "occurrence", occurrence);
 		ys_json_key(&j, "strings");
-		list_strings_json(o, &j, rule, ctx);
+		list_strings_json(o, &j, rule, ctx, from);
 		ys_json_obj_end(&j);
 	} else {
 		ys_buf_time(b, ys_realtime_ns());
@@ -429,10 +431,27 @@ int ys_out_match(struct ys_out *o, const struct ys_stream *s, const struct ys_wr
 			writer_text(b, who);
 		if (off != UINT64_MAX)
 			ys_buf_printf(b, " offset=%llu", (unsigned long long)off);
-		ys_buf_puts(b, " strings=");
-		list_strings_text(o, rule, ctx);
+		ys_buf_printf(b, " occurrence=%u strings=", occurrence);
+		list_strings_text(o, rule, ctx, from);
 	}
 	return ys_out_emit(o);
+}
+
+void ys_json_rule_occurrences(struct ys_json *j, const YR_RULES *yr, uint32_t num_rules,
+			      const struct ys_stream *s)
+{
+	ys_json_arr_begin(j);
+	for (uint32_t i = 0; i < num_rules; i++) {
+		const YR_RULE *r = &yr->rules_table[i];
+
+		if (!ys_bit_test(s->bitmaps, i) || RULE_IS_PRIVATE(r))
+			continue;
+		ys_json_obj_begin(j);
+		ys_json_kstr(j, "rule", r->identifier);
+		ys_json_ku64(j, "count", ys_stream_rule_occurrences(s, i));
+		ys_json_obj_end(j);
+	}
+	ys_json_arr_end(j);
 }
 
 void ys_json_rule_names(struct ys_json *j, const YR_RULES *yr, uint32_t num_rules,
@@ -473,6 +492,11 @@ int ys_out_stream_end(struct ys_out *o, const struct ys_stream *s, const char *r
 		ys_json_ku64(&j, "lines", s->lines);
 		ys_json_key(&j, "rules_matched");
 		ys_json_rule_names(&j, yr, num_rules, s);
+		ys_json_key(&j, "occurrences");
+		ys_json_rule_occurrences(&j, yr, num_rules, s);
+		ys_json_ku64(&j, "matches_suppressed", s->matches_suppressed);
+		ys_json_ku64(&j, "rules_undecided", s->rules_undecided);
+		ys_json_kstr(&j, "exact", ys_exact_str(s->exact));
 		ys_json_obj_end(&j);
 	} else {
 		ys_buf_time(b, ys_realtime_ns());
@@ -491,6 +515,10 @@ int ys_out_stream_end(struct ys_out *o, const struct ys_stream *s, const char *r
 				continue;
 			ys_buf_printf(b, "%s%s", n++ ? "," : "", yr->rules_table[i].identifier);
 		}
+		if (s->matches_suppressed)
+			ys_buf_printf(b, " suppressed=%u", s->matches_suppressed);
+		if (s->rules_undecided)
+			ys_buf_printf(b, " undecided=%u", s->rules_undecided);
 	}
 	return ys_out_emit(o);
 }

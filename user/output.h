@@ -51,13 +51,15 @@ void ys_process_text(struct ys_buf *b, const struct ys_process *p);
 int ys_out_bpf(struct ys_out *o, const struct ys_rec_bpf *r, const char *name,
 	       const struct ys_process *p);
 struct ys_writer_id;
-/* A rule's first match in a stream; a view's (--stream-by file) names the
- * writer of the match's first byte (who, NULL if not known). */
+/* A rule's match in a stream, its occurrence-th there: its offset and
+ * strings are those of its matches at or past stream offset `from`. A
+ * view's (--stream-by file) names the writer of the match's first byte
+ * (who, NULL if not known). */
 int ys_out_match(struct ys_out *o, const struct ys_stream *s, const struct ys_writer_id *who,
-		 const YR_RULE *rule, YR_SCAN_CONTEXT *ctx);
-/* The stream offset of the first match of rule in ctx: the event's offset.
- * UINT64_MAX if none. */
-uint64_t ys_out_match_offset(const YR_RULE *rule, YR_SCAN_CONTEXT *ctx);
+		 const YR_RULE *rule, YR_SCAN_CONTEXT *ctx, uint32_t occurrence, uint64_t from);
+/* The stream offset of the first match of rule in ctx at or past from:
+ * the event's offset. UINT64_MAX if none. */
+uint64_t ys_out_match_offset(const YR_RULE *rule, YR_SCAN_CONTEXT *ctx, uint64_t from);
 /* A stream's end: its accounting (written = scanned + dropped + truncated)
  * and the rules it matched. */
 int ys_out_stream_end(struct ys_out *o, const struct ys_stream *s, const char *reason,
@@ -67,6 +69,9 @@ int ys_out_stream_end(struct ys_out *o, const struct ys_stream *s, const char *r
 int ys_out_loss(struct ys_out *o, const struct ys_stream *s, uint64_t bytes);
 /* The rules were reloaded (ok), or a reload failed and these stay. */
 int ys_out_reload(struct ys_out *o, bool ok, uint32_t num_rules, unsigned files);
+/* [{"rule":..,"count":N}] for the non-private rules s matched. */
+void ys_json_rule_occurrences(struct ys_json *j, const YR_RULES *yr, uint32_t num_rules,
+			      const struct ys_stream *s);
 /* Names of the non-private rules set in s's rule bitmap, a JSON array. */
 void ys_json_rule_names(struct ys_json *j, const YR_RULES *yr, uint32_t num_rules,
 			const struct ys_stream *s);

@@ -25,6 +25,7 @@ struct input {
 	const char *path;
 	const uint8_t *data;
 	size_t size;
+	uint32_t uid;
 	struct ys_stream *s;
 };
 
@@ -49,14 +50,14 @@ static const char *fmt_duration(char *buf, size_t len, uint64_t ns)
 }
 
 static int on_match(void *arg, struct ys_engine *e, struct ys_stream *s,
-		    const YR_RULE *rule, YR_SCAN_CONTEXT *ctx)
+		    const YR_RULE *rule, YR_SCAN_CONTEXT *ctx, uint32_t occurrence, uint64_t from)
 {
 	struct replay *rp = arg;
 
 	(void)e;
 	if (rp->out.format != YS_FMT_JSON)
 		return 0;	/* text shows matches in the round lines */
-	return ys_out_match(&rp->out, s, NULL, rule, ctx);
+	return ys_out_match(&rp->out, s, NULL, rule, ctx, occurrence, from);
 }
 
 static int map_input(struct input *in)
@@ -81,6 +82,7 @@ static int map_input(struct input *in)
 		goto cleanup;
 	}
 	in->size = (size_t)st.st_size;
+	in->uid = st.st_uid;
 	if (in->size) {
 		void *p = mmap(NULL, in->size, PROT_READ, MAP_PRIVATE, fd, 0);
 
@@ -204,6 +206,8 @@ static void final_json(struct replay *rp, struct ys_engine *e)
 			ys_json_kstr(&j, "rule", yr->rules_table[str->rule_idx].identifier);
 			ys_json_kstr(&j, "id", str->identifier);
 			ys_json_ku64(&j, "count", n);
+			if (STRING_IS_PRIVATE(str))
+				ys_json_kbool(&j, "private", true);
 			ys_json_obj_end(&j);
 		}
 		ys_json_arr_end(&j);
@@ -233,6 +237,8 @@ static int run(struct replay *rp, struct ys_rules *rules)
 		if (err)
 			goto cleanup;
 		rp->in[i].s->input = rp->in[i].path;
+		rp->in[i].s->kind = YS_FILE_REGULAR;
+		rp->in[i].s->uid = rp->in[i].uid;
 	}
 	for (uint64_t round = 0; round < nrounds; round++) {
 		for (size_t i = 0; i < rp->nin; i++) {
@@ -242,7 +248,8 @@ static int run(struct replay *rp, struct ys_rules *rules)
 			size_t lo, hi;
 
 			chunk_bounds(rp, in, round, &lo, &hi);
-			if (lo >= hi && (rp->cfg.chunk_size || in->size))
+			/* an empty file still ends, in the first round */
+			if (lo >= hi && (in->size || round))
 				continue;
 			t0 = ys_now_ns();
 			err = ys_stream_write(&e, in->s, lo, in->data + lo, hi - lo, t0);
@@ -266,14 +273,16 @@ static int run(struct replay *rp, struct ys_rules *rules)
 
 		ys_buf_reset(b);
 		ys_buf_puts(b, "\n");
-		ys_stats_text(b, &table, "Final memory statistics");
+		ys_stats_text(b, &table, rules, "Final memory statistics");
 		b->len--;	/* ys_out_emit adds the last newline */
 		ys_out_emit(&rp->out);
 	}
 	if (ys_verbose)
-		ys_err("replay: %llu scans, %llu window bytes, overlap %zu, hold back %zu, %llu unsafe cuts",
+		ys_err("replay: %llu scans, %llu window bytes, overlap %zu, hold back %zu, %llu whole-stream scans (%llu bytes), %llu verdicts deferred at an edge, %llu rules undecided",
 		       (unsigned long long)e.stats.scans, (unsigned long long)e.stats.window_bytes,
-		       rules->overlap, rules->hold_back, (unsigned long long)e.stats.unsafe_cuts);
+		       rules->overlap, rules->hold_back, (unsigned long long)e.stats.whole_scans,
+		       (unsigned long long)e.stats.whole_bytes, (unsigned long long)e.stats.deferred,
+		       (unsigned long long)e.stats.undecided);
 cleanup:
 	ys_engine_fini(&e);
 cleanup_table:
@@ -319,6 +328,8 @@ int ys_replay_main(int argc, char **argv)
 	err = ys_rules_load(c->rules, c->nrules, &c->ropts, &rules);
 	if (err)
 		goto cleanup_yara;
+	if (ys_verbose)
+		ys_rules_describe(rules);
 	err = ys_outfile_open(&of, c->output, c->append);
 	if (err)
 		goto cleanup_yara;

@@ -17,7 +17,7 @@ struct totals {
 	size_t streams, memory, tombstones, tomb_memory, tails;
 	size_t tables;		/* the bucket arrays of every shard's table */
 	uint64_t created, evicted;
-	uint64_t written, scanned, dropped, truncated, unseen, late;
+	uint64_t written, scanned, dropped, truncated, unseen, late, undecided;
 	uint64_t matches;
 	uint64_t tombs_lost, tails_dropped, resumed, resumed_bare;
 	struct ys_ro_stats ro;
@@ -41,6 +41,7 @@ static void add_shard(struct totals *t, const struct ys_shard *sh)
 	t->dropped += sh->ended_dropped;
 	t->truncated += sh->ended_truncated;
 	t->late += sh->ended_late;
+	t->undecided += sh->ended_undecided;
 	t->unseen += sh->unseen_bytes + sh->tombs_dropped;
 	t->ro.held += sh->ro_stats.held;
 	t->ro.held_bytes += sh->ro_stats.held_bytes;
@@ -335,7 +336,8 @@ static int stats_json(struct ys_live *L, const struct ys_stats_req *req, struct 
 	ys_json_arr_begin(&j);
 	for (size_t i = 0; p && i < n; i++) {
 		ys_json_obj_begin(&j);
-		ys_stats_stream_json(&j, &p[i].sh->table, L->rules, p[i].s, stream_memory(&t, p[i].s), true);
+		ys_stats_stream_json(&j, &p[i].sh->table, p[i].sh->engine.rules, p[i].s,
+				     stream_memory(&t, p[i].s), true);
 		ys_json_ku64(&j, "bytes_written", p[i].s->end - p[i].s->start);
 		ys_json_obj_end(&j);
 	}
@@ -351,6 +353,9 @@ static int stats_json(struct ys_live *L, const struct ys_stats_req *req, struct 
 	/* process contexts: every version alive, with the drain's table */
 	ys_json_ku64(&j, "process_contexts", atomic_load(&L->drain.procs.versions));
 	ys_json_ku64(&j, "process_context_bytes", atomic_load(&L->drain.procs.bytes));
+	ys_json_ku64(&j, "rules_window_exact", L->rules->cls.nwindow);
+	ys_json_ku64(&j, "rules_at_end", L->rules->num_rules - L->rules->cls.nwindow);
+	ys_json_ku64(&j, "strings_window_limited", L->rules->nlimited);
 	ys_json_obj_end(&j);
 	/* entries in the kernel's maps: after churn they must come back down */
 	ys_capture_map_counts(L->cap, &mc);
@@ -404,7 +409,8 @@ static int stats_text(struct ys_live *L, const struct ys_stats_req *req, struct 
 	ys_stats_text_head(b, "Memory statistics", t.streams, t.memory);
 	ys_buf_printf(b, "Streams evicted: %llu\n", (unsigned long long)t.evicted);
 	for (size_t i = 0; p && i < n; i++)
-		ys_stats_text_stream(b, &p[i].sh->table, p[i].s, (unsigned)i, stream_memory(&t, p[i].s), true);
+		ys_stats_text_stream(b, &p[i].sh->table, p[i].sh->engine.rules, p[i].s, (unsigned)i,
+				     stream_memory(&t, p[i].s), true);
 	if (n < t.streams || req->sort != YS_SORT_AGE)
 		ys_buf_printf(b, "Streams listed: %zu of %zu%s%s%s\n", n, t.streams,
 			      req->sort ? ", most " : "", order[req->sort], req->sort ? " first" : "");
@@ -413,6 +419,9 @@ static int stats_text(struct ys_live *L, const struct ys_stats_req *req, struct 
 		      (unsigned long long)ys_proc_rss_bytes(),
 		      (unsigned long long)L->rules->rules_bytes,
 		      (unsigned long long)L->cfg.copts.ring_size);
+	ys_buf_printf(b, "Rules: %u window-exact, %u decided at the end of a stream; %u strings window-limited\n",
+		      L->rules->cls.nwindow, L->rules->num_rules - L->rules->cls.nwindow,
+		      L->rules->nlimited);
 	ys_loss_snap(L, &snap);
 	ys_buf_printf(b, "Bytes dropped: %llu (ring buffer full), %llu (scan backlog)\n"
 		      "Kernel missed: %llu control records, %llu program runs, %llu bytes in no stream\n"
@@ -494,6 +503,8 @@ static void incomplete_reasons(struct ys_live *L, const struct totals *t, const 
 		{ t->tombs_lost, "tombstones lost (accounting of evicted streams)" },
 		{ L->route_totals.calls, "calls by blind routes (not scanned)" },
 		{ t->resumed_bare, "streams went on after an eviction without their tail (over the tail budget)" },
+		/* a verdict not reached is a scan not complete */
+		{ t->undecided, "rules undecided (streams past --exact-size, see rules_undecided)" },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(r); i++)
@@ -523,6 +534,7 @@ static void summary_json(struct ys_live *L, const struct totals *t, const struct
 	ys_json_ku64(&j, "bytes_late", t->late);
 	ys_json_ku64(&j, "bytes_unseen", t->unseen);
 	ys_json_ku64(&j, "rules_matched", t->matches);
+	ys_json_ku64(&j, "rules_undecided", t->undecided);
 	ys_json_kbool(&j, "complete", !why->len);
 	ys_json_kstr(&j, "incomplete", why->len ? why->p : "");
 	ys_json_ku64(&j, "duration_ms", (ys_now_ns() - L->start_ns) / 1000000);

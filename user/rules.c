@@ -9,105 +9,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "externals.h"
 #include "rules.h"
 #include "util.h"
 
-/* What the AST of one regex, hex or base64 string tells us. */
-struct ast_info {
-	size_t len;
-	bool unbounded;
-	bool boundary;	/* \b or \B: inspects a byte beyond the match */
-	bool anchored;
-};
-
 struct compile_ctx {
-	struct ast_info *asts;
+	struct ys_ast_info *asts;
 	size_t nasts, cap;
 	bool oom;
 	char error[768];
 	int nerrors;
 };
 
-/* Saturating, so that nested ranges cannot overflow. */
-#define LEN_INF ((size_t)1 << 40)
-
-static size_t sat_add(size_t a, size_t b)
-{
-	return a + b > LEN_INF ? LEN_INF : a + b;
-}
-
-static size_t sat_mul(size_t a, size_t b)
-{
-	if (a && b > LEN_INF / a)
-		return LEN_INF;
-	return a * b > LEN_INF ? LEN_INF : a * b;
-}
-
-static size_t node_max_len(const RE_NODE *n, struct ast_info *ai)
-{
-	const RE_NODE *c;
-	size_t sum = 0, max = 0, l;
-
-	switch (n->type) {
-	case RE_NODE_LITERAL:
-	case RE_NODE_MASKED_LITERAL:
-	case RE_NODE_ANY:
-	case RE_NODE_CLASS:
-	case RE_NODE_WORD_CHAR:
-	case RE_NODE_NON_WORD_CHAR:
-	case RE_NODE_SPACE:
-	case RE_NODE_NON_SPACE:
-	case RE_NODE_DIGIT:
-	case RE_NODE_NON_DIGIT:
-		return 1;
-	case RE_NODE_EMPTY:
-		return 0;
-	case RE_NODE_ANCHOR_START:
-	case RE_NODE_ANCHOR_END:
-		ai->anchored = true;
-		return 0;
-	case RE_NODE_WORD_BOUNDARY:
-	case RE_NODE_NON_WORD_BOUNDARY:
-		ai->boundary = true;
-		return 0;
-	case RE_NODE_CONCAT:
-		for (c = n->children_head; c; c = c->next_sibling)
-			sum = sat_add(sum, node_max_len(c, ai));
-		return sum;
-	case RE_NODE_ALT:
-		for (c = n->children_head; c; c = c->next_sibling) {
-			l = node_max_len(c, ai);
-			max = l > max ? l : max;
-		}
-		return max;
-	case RE_NODE_STAR:
-	case RE_NODE_PLUS:
-		ai->unbounded = true;
-		return node_max_len(n->children_head, ai);
-	case RE_NODE_RANGE:
-		l = node_max_len(n->children_head, ai);
-		if (n->end == RE_MAX_RANGE) {
-			ai->unbounded = true;
-			return l;
-		}
-		return sat_mul(l, (size_t)n->end);
-	case RE_NODE_RANGE_ANY:
-		if (n->end == RE_MAX_RANGE) {
-			ai->unbounded = true;
-			return 0;
-		}
-		return (size_t)n->end;
-	default:
-		/* A node this libyara knows and we do not: assume the worst. */
-		ai->unbounded = true;
-		return 0;
-	}
-}
-
 static void ast_cb(const YR_RULE *rule, const char *id, const RE_AST *ast, void *data)
 {
 	struct compile_ctx *cc = data;
-	struct ast_info ai = { 0 }, *n;
+	struct ys_ast_info *n;
 
 	(void)rule;
 	(void)id;
@@ -122,10 +39,7 @@ static void ast_cb(const YR_RULE *rule, const char *id, const RE_AST *ast, void 
 		cc->asts = n;
 		cc->cap = cap;
 	}
-	ai.len = ast && ast->root_node ? node_max_len(ast->root_node, &ai) : 0;
-	if (!ast || !ast->root_node)
-		ai.unbounded = true;
-	cc->asts[cc->nasts++] = ai;
+	ys_ast_measure(ast, &cc->asts[cc->nasts++]);
 }
 
 static void compile_cb(int level, const char *file, int line, const YR_RULE *rule,
@@ -159,7 +73,7 @@ struct pathlist {
 	size_t n, cap;
 };
 
-static int pathlist_add(struct pathlist *pl, const char *dir, const char *name)
+static int pathlist_add(struct pathlist *pl, const char *path)
 {
 	char *p;
 
@@ -172,14 +86,9 @@ static int pathlist_add(struct pathlist *pl, const char *dir, const char *name)
 		pl->v = v;
 		pl->cap = cap;
 	}
-	if (dir) {
-		if (asprintf(&p, "%s/%s", dir, name) < 0)
-			return -ENOMEM;
-	} else {
-		p = strdup(name);
-		if (!p)
-			return -ENOMEM;
-	}
+	p = strdup(path);
+	if (!p)
+		return -ENOMEM;
 	pl->v[pl->n++] = p;
 	return 0;
 }
@@ -191,34 +100,59 @@ static void pathlist_free(struct pathlist *pl)
 	free(pl->v);
 }
 
-static int expand_dir(const char *dir, struct pathlist *pl)
+/* Rule files under dir, at any depth (symbolic links followed, up to a
+ * depth that stops loops); sorted by path once the whole tree is in. */
+static int walk_dir(const char *dir, struct pathlist *pl, int depth)
 {
 	struct dirent *de;
-	size_t first = pl->n;
-	DIR *d = opendir(dir);
+	struct stat st;
+	DIR *d;
 	int err = 0;
 
+	if (depth > 32) {
+		ys_err("rules directory %s: nested too deep (a symbolic link loop?)", dir);
+		return -ELOOP;
+	}
+	d = opendir(dir);
 	if (!d) {
 		err = -errno;
 		ys_err("rules directory %s: %s", dir, strerror(errno));
 		return err;
 	}
 	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.' || !has_rule_ext(de->d_name))
+		char *sub;
+
+		if (de->d_name[0] == '.')
 			continue;
-		err = pathlist_add(pl, dir, de->d_name);
+		if (asprintf(&sub, "%s/%s", dir, de->d_name) < 0) {
+			err = -ENOMEM;
+			break;
+		}
+		if (!stat(sub, &st) && S_ISDIR(st.st_mode))
+			err = walk_dir(sub, pl, depth + 1);
+		else if (has_rule_ext(de->d_name))
+			err = pathlist_add(pl, sub);
+		free(sub);
 		if (err)
-			goto cleanup;
+			break;
 	}
-	if (pl->n == first) {
-		ys_err("rules directory %s has no .yar or .yara files", dir);
-		err = -ENODATA;
-		goto cleanup;
-	}
-	qsort(pl->v + first, pl->n - first, sizeof(char *), cmp_str);
-cleanup:
 	closedir(d);
 	return err;
+}
+
+static int expand_dir(const char *dir, struct pathlist *pl)
+{
+	size_t first = pl->n;
+	int err = walk_dir(dir, pl, 0);
+
+	if (err)
+		return err;
+	if (pl->n == first) {
+		ys_err("rules directory %s has no .yar or .yara files", dir);
+		return -ENODATA;
+	}
+	qsort(pl->v + first, pl->n - first, sizeof(char *), cmp_str);
+	return 0;
 }
 
 static int expand_paths(const char *const *paths, size_t npaths, struct pathlist *pl)
@@ -232,7 +166,7 @@ static int expand_paths(const char *const *paths, size_t npaths, struct pathlist
 			ys_err("rules path %s: %s", paths[i], strerror(errno));
 			return err;
 		}
-		err = S_ISDIR(st.st_mode) ? expand_dir(paths[i], pl) : pathlist_add(pl, NULL, paths[i]);
+		err = S_ISDIR(st.st_mode) ? expand_dir(paths[i], pl) : pathlist_add(pl, paths[i]);
 		if (err)
 			return err;
 	}
@@ -251,98 +185,6 @@ static bool is_compiled(FILE *f)
 static size_t heap_in_use(void)
 {
 	return mallinfo2().uordblks;
-}
-
-/* Derives the overlap from the compiled strings and the ASTs libyara showed
- * us while compiling. The k-th AST belongs to the k-th string whose matching
- * is driven by an AST (regex, hex, base64), in compile order; chain tails are
- * pieces of their head's AST. If the counts disagree we cannot trust the
- * pairing and fall back to the most conservative overlap. */
-static void derive_overlap(struct ys_rules *r, const struct compile_ctx *cc,
-			   const struct ys_rules_opts *opts)
-{
-	const uint32_t ast_flags = STRING_FLAGS_REGEXP | STRING_FLAGS_HEXADECIMAL |
-				   STRING_FLAGS_BASE64 | STRING_FLAGS_BASE64_WIDE;
-	size_t k = 0, window = opts->window ? opts->window : YS_DEFAULT_WINDOW;
-	bool trust = !r->compiled;
-
-	size_t need = 0;	/* longest match plus the context after it */
-
-	r->max_len = 0;
-	for (uint32_t i = 0; i < r->num_strings; i++) {
-		const YR_STRING *s = &r->yr->strings_table[i];
-		bool wide = s->flags & STRING_FLAGS_WIDE;
-		size_t len, ctx = 0;
-
-		if (STRING_IS_CHAIN_PART(s) && s->chained_to != NULL)
-			continue;	/* covered by its chain head */
-		if (s->flags & STRING_FLAGS_FULL_WORD)
-			ctx = wide ? 2 : 1;
-		if (ctx)
-			r->rule_flags[s->rule_idx] |= YS_RULE_EDGE_SENSITIVE;
-		if (s->flags & ast_flags) {
-			const struct ast_info *ai = k < cc->nasts ? &cc->asts[k] : NULL;
-
-			k++;
-			if (!ai || !trust) {
-				r->unbounded = true;
-				ctx = 2;
-				len = 0;
-				r->rule_flags[s->rule_idx] |= YS_RULE_EDGE_SENSITIVE;
-			} else {
-				/* base64wide ASTs are already wide; regex ASTs are not */
-				len = (s->flags & STRING_FLAGS_REGEXP) && wide ? sat_mul(ai->len, 2) : ai->len;
-				r->unbounded |= ai->unbounded;
-				r->anchored |= ai->anchored;
-				if (ai->boundary) {
-					ctx = YS_MAX(ctx, wide ? 2u : 1u);
-					r->rule_flags[s->rule_idx] |= YS_RULE_EDGE_SENSITIVE;
-				}
-			}
-		} else {
-			len = (size_t)s->length * (wide ? 2 : 1);
-		}
-		if (len > window)
-			len = window;
-		r->max_len = YS_MAX(r->max_len, len);
-		need = YS_MAX(need, len + ctx);
-		r->lctx = YS_MAX(r->lctx, ctx);
-		r->rctx = YS_MAX(r->rctx, ctx);
-	}
-	if ((trust && k != cc->nasts) || r->compiled) {
-		/* No ASTs (compiled rules) or no trustworthy pairing: regex and
-		 * hex strings could be any length and look at any context. */
-		ys_dbg("rules: %zu ASTs for %zu AST strings, using the window as overlap",
-		       cc->nasts, k);
-		r->unbounded = true;
-		r->lctx = r->rctx = 2;
-		memset(r->rule_flags, YS_RULE_EDGE_SENSITIVE, r->num_rules);
-	}
-	for (uint32_t i = 0; i < r->num_rules; i++)
-		r->edge_sensitive |= r->rule_flags[i] & YS_RULE_EDGE_SENSITIVE;
-	if (r->unbounded) {
-		r->max_len = window;
-		need = window + r->rctx;
-	}
-	/* A match counted in a window must lie whole in it with the context
-	 * after it: starting at p < end - hold_back, p + need <= end. */
-	r->hold_back = need ? need - 1 : 0;
-	/* At least one byte of left context: a regex whose start is found by
-	 * matching backwards stops at the window's first byte, and such a
-	 * truncated match must never be counted again. */
-	r->lctx = YS_MAX(r->lctx, (size_t)1);
-	/* The next window starts lctx bytes before the first offset it counts. */
-	r->overlap = r->hold_back + r->lctx;
-	if (r->overlap < opts->history) {
-		r->hold_back += opts->history - r->overlap;
-		r->overlap = opts->history;
-	}
-	/* test hook: shrink or grow the derived bounds */
-	if (opts->overlap_delta < 0 && (size_t)-opts->overlap_delta > r->hold_back)
-		r->hold_back = 0;
-	else
-		r->hold_back += opts->overlap_delta;
-	r->overlap = r->hold_back + r->lctx;
 }
 
 static int load_compiled(const char *path, struct ys_rules *r)
@@ -366,44 +208,132 @@ static int load_compiled(const char *path, struct ys_rules *r)
 	}
 }
 
-int ys_rules_load(const char *const *paths, size_t npaths,
-		  const struct ys_rules_opts *opts, struct ys_rules **out)
+/* yr_rules_save_stream / load_stream through memory: an independent copy
+ * of the compiled rules, same indices, that we may change. */
+struct memstream {
+	uint8_t *p;
+	size_t len, cap, pos;
+	bool oom;
+};
+
+static size_t ms_write(const void *ptr, size_t size, size_t count, void *user)
 {
-	struct compile_ctx cc = { 0 };
-	struct pathlist pl = { 0 };
-	YR_COMPILER *comp = NULL;
-	struct ys_rules *r;
-	size_t heap0 = heap_in_use();
+	struct memstream *m = user;
+	size_t n = size * count;
+
+	if (m->len + n > m->cap) {
+		size_t cap = m->cap ? m->cap : 1 << 16;
+		uint8_t *p;
+
+		while (cap < m->len + n)
+			cap *= 2;
+		p = realloc(m->p, cap);
+		if (!p) {
+			m->oom = true;
+			return 0;
+		}
+		m->p = p;
+		m->cap = cap;
+	}
+	memcpy(m->p + m->len, ptr, n);
+	m->len += n;
+	return count;
+}
+
+static size_t ms_read(void *ptr, size_t size, size_t count, void *user)
+{
+	struct memstream *m = user;
+	size_t n = size * count;
+
+	if (!size || m->pos + n > m->len)
+		return 0;
+	memcpy(ptr, m->p + m->pos, n);
+	m->pos += n;
+	return count;
+}
+
+static int copy_rules(YR_RULES *src, YR_RULES **dst)
+{
+	struct memstream m = { 0 };
+	YR_STREAM st = { .user_data = &m, .read = ms_read, .write = ms_write };
+	int rc = yr_rules_save_stream(src, &st);
+
+	if (rc == ERROR_SUCCESS && !m.oom)
+		rc = yr_rules_load_stream(&st, dst);
+	free(m.p);
+	return rc == ERROR_SUCCESS && !m.oom ? 0 : -ENOMEM;
+}
+
+/* Windows scan a copy where the rules that are not window-exact are
+ * disabled and no module is imported: the fixed cost of a window scan of a
+ * module-heavy set is what libyara spends on those (see BENCHMARKS.md). */
+static int make_window_set(struct ys_rules *r)
+{
 	int err;
 
-	*out = NULL;
-	r = calloc(1, sizeof(*r));
-	if (!r)
-		return -ENOMEM;
-	err = expand_paths(paths, npaths, &pl);
+	if (!r->cls.imports && r->cls.nwindow == r->num_rules)
+		return 0;
+	err = copy_rules(r->yr, &r->win);
 	if (err)
-		goto cleanup;
+		return err;
+	err = ys_strip_for_windows(r->win, &r->cls);
+	if (err) {
+		/* code we cannot patch: windows then decide nothing */
+		yr_rules_destroy(r->win);
+		r->win = NULL;
+		return err == -ENOTSUP ? 0 : err;
+	}
+	return 0;
+}
 
-	for (size_t i = 0; i < pl.n; i++) {
-		FILE *f = fopen(pl.v[i], "r");
+/* A rule's window verdict is only as trustworthy as the strings it reads
+ * (its own, and those of the rules it reads): flag the rules that read one
+ * whose matches look at context beyond them. */
+static void mark_rule_ctx(struct ys_rules *r)
+{
+	for (uint32_t i = 0; i < r->num_rules; i++) {
+		const struct ys_rule_info *ri = &r->cls.rule[i];
+		const YR_RULE *rule = &r->yr->rules_table[i];
+		const YR_STRING *str;
+
+		yr_rule_strings_foreach(rule, str)
+			if (r->str_ctx[str->idx])
+				r->rule_ctx[i] = 1;
+		for (uint32_t d = 0; d < ri->ndeps; d++)
+			r->rule_ctx[i] |= r->rule_ctx[r->cls.deps[ri->dep_off + d]];
+	}
+}
+
+static int compile_files(const struct pathlist *pl, const struct ys_rules_opts *opts,
+			 struct compile_ctx *cc, struct ys_rules *r, uint32_t *user_ext)
+{
+	YR_COMPILER *comp = NULL;
+	size_t *empty = calloc(pl->n ? pl->n : 1, sizeof(*empty)), nempty = 0;
+	int err = 0;
+
+	if (!empty)
+		return -ENOMEM;
+	for (size_t i = 0; i < pl->n; i++) {
+		FILE *f = fopen(pl->v[i], "r");
+		uint32_t before;
 
 		if (!f) {
 			err = -errno;
-			ys_err("rules file %s: %s", pl.v[i], strerror(errno));
+			ys_err("rules file %s: %s", pl->v[i], strerror(errno));
 			goto cleanup;
 		}
 		if (is_compiled(f)) {
 			fclose(f);
-			if (pl.n > 1) {
-				ys_err("%s: compiled rules cannot be combined with other rule files", pl.v[i]);
+			if (pl->n > 1) {
+				ys_err("%s: compiled rules cannot be combined with other rule files", pl->v[i]);
 				err = -EINVAL;
 				goto cleanup;
 			}
-			err = load_compiled(pl.v[i], r);
-			if (err)
-				goto cleanup;
+			err = load_compiled(pl->v[i], r);
+			if (!err)
+				err = ys_defines_apply(NULL, r->yr, opts->defines, opts->ndefines, user_ext);
 			r->files = 1;
-			break;
+			goto cleanup;
 		}
 		if (!comp) {
 			if (yr_compiler_create(&comp) != ERROR_SUCCESS) {
@@ -411,30 +341,66 @@ int ys_rules_load(const char *const *paths, size_t npaths,
 				err = -ENOMEM;
 				goto cleanup;
 			}
-			yr_compiler_set_callback(comp, compile_cb, &cc);
-			yr_compiler_set_re_ast_callback(comp, ast_cb, &cc);
+			yr_compiler_set_callback(comp, compile_cb, cc);
+			yr_compiler_set_re_ast_callback(comp, ast_cb, cc);
+			err = ys_defines_apply(comp, NULL, opts->defines, opts->ndefines, user_ext);
+			if (err) {
+				fclose(f);
+				goto cleanup;
+			}
 		}
-		yr_compiler_add_file(comp, f, NULL, pl.v[i]);
+		before = comp->next_rule_idx;
+		yr_compiler_add_file(comp, f, NULL, pl->v[i]);
 		fclose(f);
-		if (cc.nerrors) {
-			if (cc.nerrors > 1)
-				ys_err("%s (and %d more errors)", cc.error, cc.nerrors - 1);
+		if (cc->nerrors) {
+			if (cc->nerrors > 1)
+				ys_err("%s (and %d more errors)", cc->error, cc->nerrors - 1);
 			else
-				ys_err("%s", cc.error);
+				ys_err("%s", cc->error);
 			err = -EINVAL;
 			goto cleanup;
 		}
+		if (comp->next_rule_idx == before)
+			empty[nempty++] = i;
 		r->files++;
 	}
-	if (cc.oom) {
+	if (cc->oom) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
 	if (comp && yr_compiler_get_rules(comp, &r->yr) != ERROR_SUCCESS) {
 		ys_err("out of memory compiling rules");
 		err = -ENOMEM;
-		goto cleanup;
 	}
+	/* a set with no rule at all is an error, said once by the caller */
+	for (size_t k = 0; !err && r->yr && r->yr->num_rules && k < nempty; k++)
+		ys_err("warning: rules file %s defines no rules", pl->v[empty[k]]);
+cleanup:
+	if (comp)
+		yr_compiler_destroy(comp);
+	free(empty);
+	return err;
+}
+
+int ys_rules_load(const char *const *paths, size_t npaths,
+		  const struct ys_rules_opts *opts, struct ys_rules **out)
+{
+	struct compile_ctx cc = { 0 };
+	struct pathlist pl = { 0 };
+	struct ys_rules *r;
+	size_t heap0 = heap_in_use();
+	uint32_t user_ext = 0;
+	int err;
+
+	*out = NULL;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	err = expand_paths(paths, npaths, &pl);
+	if (!err)
+		err = compile_files(&pl, opts, &cc, r, &user_ext);
+	if (err)
+		goto cleanup;
 	r->num_rules = r->yr->num_rules;
 	r->num_strings = r->yr->num_strings;
 	if (r->num_rules == 0) {
@@ -442,28 +408,24 @@ int ys_rules_load(const char *const *paths, size_t npaths,
 		err = -ENODATA;
 		goto cleanup;
 	}
-	r->rule_flags = calloc(r->num_rules, 1);
-	if (!r->rule_flags) {
-		err = -ENOMEM;
+	err = ys_derive_overlap(r, cc.asts, cc.nasts, opts);
+	if (err)
 		goto cleanup;
-	}
-	derive_overlap(r, &cc, opts);
-	if (comp)
-		yr_compiler_destroy(comp);
-	comp = NULL;
+	err = ys_classify(r->yr, r->rule_anchored, &r->cls);
+	if (err == -ENOTSUP)
+		ys_err("warning: this libyara's condition code is unknown to yarasnoop: every rule is decided at the end of its stream");
+	else if (err)
+		goto cleanup;
+	r->stream_ext = r->cls.externals & ~user_ext;
+	err = make_window_set(r);
+	if (err)
+		goto cleanup;
+	mark_rule_ctx(r);
 	r->rules_bytes = heap_in_use() - heap0;
 	*out = r;
 	r = NULL;
-	err = 0;
 cleanup:
-	if (comp)
-		yr_compiler_destroy(comp);
-	if (r) {
-		if (r->yr)
-			yr_rules_destroy(r->yr);
-		free(r->rule_flags);
-		free(r);
-	}
+	ys_rules_free(r);
 	free(cc.asts);
 	pathlist_free(&pl);
 	return err;
@@ -473,9 +435,44 @@ void ys_rules_free(struct ys_rules *r)
 {
 	if (!r)
 		return;
-	yr_rules_destroy(r->yr);
-	free(r->rule_flags);
+	if (r->win)
+		yr_rules_destroy(r->win);
+	if (r->yr)
+		yr_rules_destroy(r->yr);
+	ys_classes_free(&r->cls);
+	free(r->str_ctx);
+	free(r->str_limited);
+	free(r->rule_ctx);
+	free(r->rule_anchored);
 	free(r);
+}
+
+void ys_rules_describe(const struct ys_rules *r)
+{
+	const YR_RULES *yr = r->yr;
+	uint32_t nend = r->num_rules - r->cls.nwindow;
+
+	ys_err("rules: %u rules, %u strings; overlap %zu bytes, hold back %zu; window-exact %u, decided at the end of a stream %u; window-limited strings %u%s",
+	       r->num_rules, r->num_strings, r->overlap, r->hold_back, r->cls.nwindow, nend,
+	       r->nlimited, r->win ? "; windows scan without the others and without modules" : "");
+	for (uint32_t i = 0; i < r->num_rules; i++) {
+		const struct ys_rule_info *ri = &r->cls.rule[i];
+		const YR_RULE *rule = &yr->rules_table[i];
+
+		if (ri->flags & YS_CF_WINDOW)
+			continue;
+		ys_err("rule %s: decided at the end of a stream (%s)%s%s", rule->identifier,
+		       ys_end_why_str(ri->why),
+		       ri->flags & YS_CF_FIN_T ? "; past --exact-size, reported if its last window matches" : "",
+		       ri->size_guard != UINT64_MAX ? "; false past its filesize bound" : "");
+	}
+	for (uint32_t i = 0; i < r->num_strings; i++) {
+		const YR_STRING *s = &yr->strings_table[i];
+
+		if (r->str_limited[i])
+			ys_err("rule %s: string %s is window-limited: a match can be longer than --window (%zu bytes), past --exact-size such a match is missed",
+			       yr->rules_table[s->rule_idx].identifier, s->identifier, r->window);
+	}
 }
 
 int ys_default_rules_dir(char *buf, size_t len)
@@ -510,25 +507,43 @@ int ys_default_rules_dir(char *buf, size_t len)
 int ys_rules_parse_window(struct ys_rules_opts *o, const char *val)
 {
 	uint64_t v;
+	int err = ys_parse_opt_u64("--window", val, true, 1, 64u << 20, "a size from 1 to 64M", &v);
 
-	if (ys_parse_size(val, &v) || v == 0 || v > (64u << 20)) {
-		ys_err("invalid value '%s' for --window: a size from 1 to 64M", val);
-		return -EINVAL;
-	}
-	o->window = v;
-	return 0;
+	if (!err)
+		o->window = v;
+	return err;
 }
 
 int ys_rules_parse_history(struct ys_rules_opts *o, const char *val)
 {
 	uint64_t v;
+	int err = ys_parse_opt_u64("--history", val, true, 0, 64u << 20, "a size up to 64M", &v);
 
-	if (ys_parse_size(val, &v) || v > (64u << 20)) {
-		ys_err("invalid value '%s' for --history: a size up to 64M", val);
-		return -EINVAL;
-	}
-	o->history = v;
+	if (!err)
+		o->history = v;
+	return err;
+}
+
+int ys_rules_parse_define(struct ys_rules_opts *o, const char *val)
+{
+	const char **d;
+	int err = ys_define_check(val);
+
+	if (err)
+		return err;
+	d = realloc(o->defines, (o->ndefines + 1) * sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d[o->ndefines++] = val;
+	o->defines = d;
 	return 0;
+}
+
+void ys_rules_opts_free(struct ys_rules_opts *o)
+{
+	free(o->defines);
+	o->defines = NULL;
+	o->ndefines = 0;
 }
 
 int ys_yara_init(void)

@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: MIT
+/* The engine's scheduling half: a stream's buffer, when and what to scan,
+ * kept-whole streams, gaps and late bytes, deadlines. decide.c reads each
+ * scan's results. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "decide.h"
 #include "scan.h"
 #include "util.h"
 
@@ -36,105 +41,6 @@ static uint64_t win_size(YR_MEMORY_BLOCK_ITERATOR *it)
 	return w->block.base + w->block.size;
 }
 
-/* A match of a resumed stream that lies wholly in the tail it resumed
- * from: the evicted stream counted it. */
-static bool counted_before(const struct ys_stream *s, uint64_t off, int32_t len)
-{
-	return off < s->resumed && off + (uint64_t)(len > 0 ? len : 0) <= s->resumed;
-}
-
-/* Whether any string match of rule in this window reaches past the tail a
- * resumed stream started with; a rule without string matches does. */
-static bool reaches_past_tail(const struct ys_stream *s, const YR_RULE *rule, YR_SCAN_CONTEXT *ctx)
-{
-	const YR_STRING *str;
-	bool any = false;
-	YR_MATCH m;
-
-	if (!s->resumed)
-		return true;
-	yr_rule_strings_foreach(rule, str) {
-		ys_foreach_match(ctx, str->idx, m) {
-			any = true;
-			if (!counted_before(s, (uint64_t)(m.base + m.offset), m.match_length))
-				return true;
-		}
-	}
-	return !any;
-}
-
-static int count_strings(struct ys_engine *e, YR_SCAN_CONTEXT *ctx)
-{
-	struct ys_stream *s = e->cur;
-	uint32_t n = e->rules->num_strings;
-	int err;
-
-	for (uint32_t i = 0; i < n; i++) {
-		uint64_t cnt = 0;
-		YR_MATCH m;
-
-		ys_foreach_match(ctx, i, m) {
-			uint64_t off = (uint64_t)(m.base + m.offset);
-
-			if (off >= e->accept_hi)
-				s->held_matches = true;
-			else if (off >= e->accept_lo && !counted_before(s, off, m.match_length))
-				cnt++;
-		}
-		if (!cnt)
-			continue;
-		err = ys_stream_add_string_matches(e->table, s, i, cnt);
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
-static int report_rules(struct ys_engine *e, YR_SCAN_CONTEXT *ctx)
-{
-	struct ys_stream *s = e->cur;
-	uint8_t *rbm = ys_rule_bitmap(s);
-	uint32_t nrules = e->rules->num_rules;
-	int err;
-
-	for (uint32_t w = 0; w * YR_BITMASK_SLOT_BITS < nrules; w++) {
-		YR_BITMASK bits = ctx->rule_matches_flags[w];
-
-		while (bits) {
-			uint32_t idx = w * YR_BITMASK_SLOT_BITS + __builtin_ctzl(bits);
-			const YR_RULE *rule = &e->rules->yr->rules_table[idx];
-
-			bits &= bits - 1;
-			if (idx >= nrules)
-				break;
-			/* a failed global rule voids its namespace */
-			if (yr_bitmask_is_set(ctx->ns_unsatisfied_flags, rule->ns->idx))
-				continue;
-			if (ys_bit_test(rbm, idx))
-				continue;
-			if (e->provisional && (e->rules->rule_flags[idx] & YS_RULE_EDGE_SENSITIVE))
-				continue;
-			/* reported before the eviction, if at all */
-			if (!reaches_past_tail(s, rule, ctx))
-				continue;
-			ys_bit_set(rbm, idx);
-			if (RULE_IS_PRIVATE(rule)) {
-				s->private_matched++;
-				continue;
-			}
-			s->rules_matched++;
-			if (e->sink.rule_match) {
-				err = e->sink.rule_match(e->sink.arg, e, s, rule, ctx);
-				if (err)
-					return err;
-			}
-		}
-	}
-	return 0;
-}
-
-/* Everything is read at SCAN_FINISHED: private rules reach no other
- * callback, and the match lists are still whole. */
 static int scan_cb(YR_SCAN_CONTEXT *ctx, int msg, void *data, void *arg)
 {
 	struct ys_engine *e = arg;
@@ -142,9 +48,9 @@ static int scan_cb(YR_SCAN_CONTEXT *ctx, int msg, void *data, void *arg)
 	(void)data;
 	switch (msg) {
 	case CALLBACK_MSG_SCAN_FINISHED:
-		e->cb_err = e->provisional ? 0 : count_strings(e, ctx);
-		if (!e->cb_err)
-			e->cb_err = report_rules(e, ctx);
+		if (e->calibrating)
+			return CALLBACK_CONTINUE;
+		e->cb_err = ys_decide_scan(e, ctx);
 		return e->cb_err ? CALLBACK_ERROR : CALLBACK_CONTINUE;
 	case CALLBACK_MSG_TOO_MANY_MATCHES:
 		e->stats.too_many_matches++;
@@ -154,84 +60,233 @@ static int scan_cb(YR_SCAN_CONTEXT *ctx, int msg, void *data, void *arg)
 	}
 }
 
-/* The callback's argument is the engine itself: it must not move. */
-static YR_SCANNER *new_scanner(struct ys_engine *e, struct ys_rules *r)
+/* The callback's argument is the engine that scans: it must not move. */
+static int make_scanner(YR_RULES *yr, struct ys_engine *owner, YR_SCANNER **out)
 {
-	YR_SCANNER *sc;
-
-	if (yr_scanner_create(r->yr, &sc) != ERROR_SUCCESS)
-		return NULL;
+	if (yr_scanner_create(yr, out) != ERROR_SUCCESS)
+		return -ENOMEM;
 	/* NO_TRYCATCH: we scan our own heap buffers, never mapped files, and
 	 * the try/catch costs ~6 us per call. Only matching rules reach us. */
-	yr_scanner_set_flags(sc, SCAN_FLAGS_NO_TRYCATCH | SCAN_FLAGS_REPORT_RULES_MATCHING);
-	yr_scanner_set_callback(sc, scan_cb, e);
-	return sc;
+	yr_scanner_set_flags(*out, SCAN_FLAGS_NO_TRYCATCH | SCAN_FLAGS_REPORT_RULES_MATCHING);
+	yr_scanner_set_callback(*out, scan_cb, owner);
+	return 0;
+}
+
+/* namespace -> its global rules, for the trust of a rule's verdict */
+static int index_globals(struct ys_engine *x)
+{
+	const YR_RULES *yr = x->rules->yr;
+	uint32_t nns = yr->num_namespaces, n = 0;
+
+	x->glob_off = calloc(nns + 2, sizeof(*x->glob_off));
+	if (!x->glob_off)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < yr->num_rules; i++)
+		if (RULE_IS_GLOBAL(&yr->rules_table[i]))
+			x->glob_off[yr->rules_table[i].ns->idx + 2]++;
+	for (uint32_t k = 2; k < nns + 2; k++)
+		x->glob_off[k] += x->glob_off[k - 1];
+	n = x->glob_off[nns + 1];
+	x->glob = calloc(n ? n : 1, sizeof(*x->glob));
+	if (!x->glob)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < yr->num_rules; i++)
+		if (RULE_IS_GLOBAL(&yr->rules_table[i]))
+			x->glob[x->glob_off[yr->rules_table[i].ns->idx + 1]++] = i;
+	return 0;
+}
+
+/* What a window scan costs whatever it scans (setting modules up, clearing
+ * libyara's per-string state, evaluating the rules): the least of a few
+ * scans of nothing. Bytes cost about 5 ns each until scans say better. */
+static int calibrate(struct ys_engine *x, struct ys_engine *owner)
+{
+	uint8_t none = 0;
+	int err = 0;
+
+	owner->calibrating = true;
+	x->fixed_ns = UINT64_MAX;
+	for (int i = 0; i < 5 && !err; i++) {
+		uint64_t t0 = ys_now_ns();
+
+		if (yr_scanner_scan_mem(x->wscanner, &none, 0) != ERROR_SUCCESS)
+			err = -ENOMEM;
+		x->fixed_ns = YS_MIN(x->fixed_ns, ys_now_ns() - t0);
+	}
+	owner->calibrating = false;
+	x->byte_ps = 5000;
+	return err;
+}
+
+/* What x holds for rule set r: its scanners (calling back owner), the
+ * per-scan tables, the cost of a scan. On error, what it built stays for
+ * set_free. */
+static int set_build(struct ys_engine *x, struct ys_engine *owner, struct ys_rules *r)
+{
+	int err;
+
+	x->rules = r;
+	x->memo = calloc(r->num_rules ? r->num_rules : 1, sizeof(*x->memo));
+	x->hit_idx = calloc(r->num_strings ? r->num_strings : 1, sizeof(*x->hit_idx));
+	x->hit_cnt = calloc(r->num_strings ? r->num_strings : 1, sizeof(*x->hit_cnt));
+	if (!x->memo || !x->hit_idx || !x->hit_cnt)
+		return -ENOMEM;
+	err = index_globals(x);
+	if (!err)
+		err = make_scanner(r->yr, owner, &x->scanner);
+	if (!err && r->win)
+		err = make_scanner(r->win, owner, &x->wscanner);
+	else if (!err)
+		x->wscanner = x->scanner;
+	if (!err)
+		err = calibrate(x, owner);
+	return err;
+}
+
+static void set_free(struct ys_engine *x)
+{
+	if (x->wscanner && x->wscanner != x->scanner)
+		yr_scanner_destroy(x->wscanner);
+	if (x->scanner)
+		yr_scanner_destroy(x->scanner);
+	x->scanner = x->wscanner = NULL;
+	free(x->memo);
+	free(x->hit_idx);
+	free(x->hit_cnt);
+	free(x->glob_off);
+	free(x->glob);
+	x->memo = x->hit_idx = NULL;
+	x->hit_cnt = NULL;
+	x->glob_off = x->glob = NULL;
 }
 
 int ys_engine_init(struct ys_engine *e, struct ys_rules *r, struct ys_table *t,
 		   const struct ys_engine_opts *o, const struct ys_sink *sink)
 {
+	int err;
+
 	memset(e, 0, sizeof(*e));
-	e->rules = r;
 	e->table = t;
 	e->opts = *o;
+	e->flush_ns = o->flush_ns;
 	if (sink)
 		e->sink = *sink;
-	e->piece_max = YS_MIN(YS_MAX(o->flush_bytes, (uint64_t)64 << 10), (uint64_t)YS_SCAN_PIECE_MAX);
-	e->scanner = new_scanner(e, r);
-	return e->scanner ? 0 : -ENOMEM;
+	err = set_build(e, e, r);
+	if (err)
+		ys_engine_fini(e);
+	return err;
 }
 
-YR_SCANNER *ys_engine_scanner_for(struct ys_engine *e, struct ys_rules *r)
+int ys_engine_prepare(struct ys_engine *e, struct ys_rules *r, struct ys_engine *next)
 {
-	return new_scanner(e, r);
+	int err;
+
+	memset(next, 0, sizeof(*next));
+	err = set_build(next, e, r);
+	if (err)
+		set_free(next);
+	return err;
 }
 
-void ys_engine_use_rules(struct ys_engine *e, struct ys_rules *r, YR_SCANNER *sc)
+void ys_engine_discard(struct ys_engine *next)
 {
-	yr_scanner_destroy(e->scanner);
-	e->scanner = sc;
-	e->rules = r;
+	set_free(next);
+}
+
+void ys_engine_switch(struct ys_engine *e, struct ys_engine *next)
+{
+	set_free(e);
+	e->rules = next->rules;
+	e->scanner = next->scanner;
+	e->wscanner = next->wscanner;
+	e->memo = next->memo;
+	e->gen = 0;
+	e->hit_idx = next->hit_idx;
+	e->hit_cnt = next->hit_cnt;
+	e->glob_off = next->glob_off;
+	e->glob = next->glob;
+	e->fixed_ns = next->fixed_ns;
+	e->byte_ps = next->byte_ps;
+	/* the new scanners hold no stream's externals yet */
+	e->ext_set = false;
+	memset(next, 0, sizeof(*next));
 }
 
 void ys_engine_fini(struct ys_engine *e)
 {
-	if (e->scanner)
-		yr_scanner_destroy(e->scanner);
-	e->scanner = NULL;
+	set_free(e);
+	free(e->ext_path);
+	e->ext_path = NULL;
 }
 
-/* provisional: report only rules that do not look at edges; count nothing. */
-static int scan_window(struct ys_engine *e, struct ys_stream *s, const uint8_t *data,
-		       size_t len, uint64_t base, uint64_t lo, uint64_t hi, bool provisional)
+/* The scanners hold one stream's externals at a time. */
+static int set_externals(struct ys_engine *e, const struct ys_stream *s)
+{
+	const char *path = s->path ? s->path : s->input ? s->input : "";
+	uint32_t which = e->rules->stream_ext;
+	int err;
+
+	if (!which)
+		return 0;
+	if (e->ext_set && !uuid_compare(e->ext_uuid, s->uuid) && e->ext_uid == s->uid &&
+	    e->ext_kind == s->kind && e->ext_path && !strcmp(e->ext_path, path))
+		return 0;
+	err = ys_externals_set(e->scanner, s, which, &e->owners);
+	if (!err && e->wscanner != e->scanner)
+		err = ys_externals_set(e->wscanner, s, which, &e->owners);
+	free(e->ext_path);
+	e->ext_path = strdup(path);
+	e->ext_set = !err && e->ext_path;
+	uuid_copy(e->ext_uuid, s->uuid);
+	e->ext_uid = s->uid;
+	e->ext_kind = s->kind;
+	return err;
+}
+
+static int scan(struct ys_engine *e, struct ys_stream *s, enum ys_scan_mode mode,
+		const uint8_t *data, size_t len, uint64_t base, uint64_t lo, uint64_t hi)
 {
 	struct window w = {
 		.block = { .size = len, .base = base, .fetch_data = win_fetch },
 		.it = { .first = win_first, .next = win_next, .file_size = win_size },
 		.data = data,
 	};
+	YR_SCANNER *sc = mode == YS_SCAN_FINAL || mode == YS_SCAN_WHOLE ? e->scanner : e->wscanner;
 	uint64_t t0 = ys_now_ns();
 	int rc;
 
 	w.block.context = &w;
 	w.it.context = &w;
 	if (ys_verbose > 1)
-		ys_dbg("scan stream %llu window [%llu, %llu) count [%llu, %llu)%s",
-		       (unsigned long long)s->id, (unsigned long long)base,
-		       (unsigned long long)(base + len), (unsigned long long)lo,
-		       (unsigned long long)hi, provisional ? " provisional" : "");
+		ys_dbg("scan stream %llu mode %d window [%llu, %llu) count [%llu, %llu)",
+		       (unsigned long long)s->id, mode, (unsigned long long)base,
+		       (unsigned long long)(base + len), (unsigned long long)lo, (unsigned long long)hi);
+	rc = set_externals(e, s);
+	if (rc)
+		return rc;
 	e->cur = s;
-	e->accept_lo = lo;
-	e->accept_hi = hi;
+	e->mode = (uint8_t)mode;
+	e->base = base;
+	e->end = base + len;
+	e->lo = lo;
+	e->hi = hi;
+	e->origin = base == 0 && s->start == 0;
+	e->final = mode == YS_SCAN_FINAL || mode == YS_SCAN_WHOLE;
 	e->cb_err = 0;
-	e->provisional = provisional;
-	if (!provisional)
+	if (mode == YS_SCAN_WINDOW)
 		s->held_matches = false;
-	rc = yr_scanner_scan_mem_blocks(e->scanner, &w.it);
+	/* libyara keeps the entry point it found in the first scan of a
+	 * scanner's life: each stream has its own */
+	sc->entry_point = YR_UNDEFINED;
+	rc = yr_scanner_scan_mem_blocks(sc, &w.it);
 	e->cur = NULL;
+	t0 = ys_now_ns() - t0;
 	e->stats.scans++;
 	e->stats.window_bytes += len;
-	e->stats.scan_ns += ys_now_ns() - t0;
+	e->stats.scan_ns += t0;
+	/* a window byte's cost, from windows long enough to tell */
+	if (sc == e->wscanner && len >= 16384 && t0 > e->fixed_ns)
+		e->byte_ps = (e->byte_ps * 7 + (t0 - e->fixed_ns) * 1000 / len) / 8;
 	if (e->cb_err)
 		return e->cb_err;
 	if (rc != ERROR_SUCCESS) {
@@ -245,131 +300,172 @@ static void release_buf(struct ys_stream *s)
 {
 	ys_free(&s->mem, s->buf);
 	s->buf = NULL;
-	s->cap = s->len = s->tail = 0;
+	s->cap = s->len = s->tail = s->keep = 0;
 }
 
-/* Bytes around a window's edges decide fullword, \b and \B: libyara treats
- * an edge as a non-word byte. So a window of edge-sensitive rules ends right
- * before a non-word byte and starts right after one: then what libyara
- * assumes at the edge is what the stream holds there. */
-static bool is_word(uint8_t c)
+/* buf + k, where an empty stream's buffer is NULL and NULL + 0 undefined */
+static const uint8_t *buf_at(const struct ys_stream *s, uint32_t k)
 {
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+	return s->buf ? s->buf + k : NULL;
 }
 
-/* Largest w in (tail, len) with buf[w] a non-word byte; tail if none. */
-static uint32_t safe_end(const struct ys_stream *s)
+/* Where the next window starts: the overlap before what was scanned, or
+ * earlier where the last window left a verdict to this one. */
+static uint32_t window_start(const struct ys_engine *e, const struct ys_stream *s)
 {
-	for (uint32_t p = s->len; p-- > s->tail + 1;)
-		if (!is_word(s->buf[p]))
-			return p;
-	return s->tail;
+	uint32_t ws = s->tail > e->rules->overlap ? s->tail - (uint32_t)e->rules->overlap : 0;
+
+	return s->keep ? YS_MIN(ws, s->keep - 1) : ws;
 }
 
-/* Where the kept overlap starts: `overlap` bytes before the window's end,
- * moved back (up to YS_SAFE_BACK bytes) to follow a non-word byte that is
- * not a NUL (wide fullword looks two bytes back). */
-static uint32_t keep_from(struct ys_engine *e, const struct ys_stream *s, uint32_t wlen)
+/* Every byte since the first is in buf (and no end has been scanned: an
+ * end leaves buf past it). */
+static bool kept_whole(const struct ys_stream *s)
 {
-	uint32_t k = wlen > e->rules->overlap ? wlen - (uint32_t)e->rules->overlap : 0;
-	uint32_t lim = k > YS_SAFE_BACK ? k - YS_SAFE_BACK : 0;
-
-	if (!e->rules->edge_sensitive || !k)
-		return k;
-	for (uint32_t j = k; j > lim; j--)
-		if (!is_word(s->buf[j - 1]) && s->buf[j - 1])
-			return j;
-	if (!lim)
-		return 0;	/* the buffer's start is itself a cut made safely */
-	e->stats.unsafe_cuts++;
-	return k;
+	return s->exact == YS_EXACT_WHOLE && !s->buf_off;
 }
 
 void ys_stream_rules_changed(struct ys_engine *e, struct ys_stream *s)
 {
-	uint32_t k = 0;
-
-	/* the kept bytes were cut for the old rules; new rules that look at
-	 * edges need them to start after a non-word byte (not a NUL) */
-	if (e->rules->edge_sensitive && s->buf_off > s->start) {
-		while (k < s->tail && (is_word(s->buf[k]) || !s->buf[k]))
-			k++;
-		k = k < s->tail ? k + 1 : s->tail;
-	}
-	if (k) {
-		memmove(s->buf, s->buf + k, s->len - k);
-		s->buf_off += k;
-		s->len -= k;
-		s->tail -= k;
-	}
+	/* its counts and occurrences restarted empty (ys_table_rebind): the
+	 * next scan counts again what the stream kept, and one that gets no
+	 * more bytes still rescans at its end */
 	s->accepted = s->buf_off;
-	/* a final scan of a stream that gets no more bytes still rescans */
+	s->keep = 0;
 	s->held_matches = s->tail > 0;
+	/* the new rules never saw what the stream no longer holds: their
+	 * verdicts on it are a partial stream's (one kept whole is scanned
+	 * whole by them at its end) */
+	if (!kept_whole(s) && s->end)
+		s->exact = YS_EXACT_PARTIAL;
 }
 
-enum flush_why { FLUSH_SIZE, FLUSH_DEADLINE, FLUSH_FINAL };
+/* Drops what no window will scan again; a stream kept whole keeps all. */
+static void compact(struct ys_engine *e, struct ys_stream *s)
+{
+	uint32_t k = window_start(e, s);
 
-static int flush(struct ys_engine *e, struct ys_stream *s, enum flush_why why, uint64_t now_ns)
+	/* an empty stream's buffer is NULL, and NULL + 0 is undefined */
+	if (!k || kept_whole(s))
+		return;
+	memmove(s->buf, s->buf + k, s->len - k);
+	s->buf_off += k;
+	s->len -= k;
+	s->tail -= k;
+	if (s->keep)
+		s->keep -= k;
+}
+
+static void exact_begin(struct ys_engine *e, struct ys_stream *s)
+{
+	if (s->exact != YS_EXACT_FRESH)
+		return;
+	if (!e->opts.exact_size)
+		s->exact = YS_EXACT_OFF;
+	else if (s->start || s->end || s->buf_off)
+		s->exact = YS_EXACT_PARTIAL;
+	else
+		s->exact = YS_EXACT_WHOLE;
+	if (s->exact != YS_EXACT_WHOLE)
+		e->stats.exact_lost[s->exact]++;
+}
+
+static void trim_cap(struct ys_stream *s)
+{
+	uint8_t *nb;
+
+	if (s->cap <= s->len)
+		return;
+	if (!s->len) {
+		release_buf(s);
+		return;
+	}
+	nb = ys_realloc(&s->mem, s->buf, s->len);
+	if (nb) {
+		s->buf = nb;
+		s->cap = s->len;
+	}
+}
+
+static void lose_exact(struct ys_engine *e, struct ys_stream *s, enum ys_exact why)
+{
+	exact_begin(e, s);
+	if (!kept_whole(s))
+		return;
+	s->exact = (uint8_t)why;
+	e->stats.exact_lost[why]++;
+	compact(e, s);
+	trim_cap(s);
+}
+
+enum flush_why { FLUSH_SIZE, FLUSH_DEADLINE, FLUSH_GAP };
+
+/* Scans the overlap and the pending bytes. */
+static int scan_pending(struct ys_engine *e, struct ys_stream *s, enum flush_why why)
 {
 	const struct ys_rules *r = e->rules;
-	bool final = why == FLUSH_FINAL;
-	uint32_t wlen = s->len, k;
-	uint64_t base = s->buf_off, hi;
-	int err = 0;
+	uint32_t ws = window_start(e, s);
+	uint64_t base = s->buf_off + ws, end = s->buf_off + s->len, hi;
+	int err;
 
 	ys_table_due_del(e->table, s);
 	s->pending_since_ns = 0;
-	if (!final && r->edge_sensitive) {
-		wlen = safe_end(s);
-		/* a long run of word bytes: cut anyway rather than grow */
-		if (wlen == s->tail && s->len - s->tail >= e->piece_max) {
-			wlen = s->len;
-			e->stats.unsafe_cuts++;
-		}
-	}
-	if (wlen > s->tail || (final && s->held_matches)) {
+	if (s->len == s->tail && !(why == FLUSH_GAP && s->held_matches))
+		return 0;
+	if (why == FLUSH_GAP) {
+		hi = UINT64_MAX;
+	} else {
 		/* Matches that start within hold_back of the window's end may be
 		 * cut off or lack their right context: the next scan sees them. */
-		hi = final ? UINT64_MAX : base + wlen > base + r->hold_back ? base + wlen - r->hold_back : base;
-		if (hi < s->accepted)
-			hi = s->accepted;
-		s->lines += ys_count_newlines(s->buf + s->tail, wlen - s->tail);
-		s->bytes_scanned += wlen - s->tail;
-		err = scan_window(e, s, s->buf, wlen, base, s->accepted, hi, false);
-		s->accepted = final ? base + wlen : hi;
-		s->tail = wlen;
+		hi = end > base + r->hold_back ? end - r->hold_back : base;
+		hi = YS_MAX(hi, s->accepted);
 	}
-	/* The stream went quiet with its last bytes held back: let the rules
-	 * that do not look at edges see them now; the rest wait for the next
-	 * byte or the end of the stream. */
-	if (!err && why == FLUSH_DEADLINE && wlen < s->len)
-		err = scan_window(e, s, s->buf, s->len, base, 0, 0, true);
-	if (final) {
-		release_buf(s);
-		s->buf_off = s->end;
-		s->held_matches = false;
-		return err;
+	s->bytes_scanned += s->len - s->tail;
+	e->deferred = false;
+	err = scan(e, s, why == FLUSH_GAP ? YS_SCAN_EDGE : YS_SCAN_WINDOW, buf_at(s, ws), s->len - ws,
+		   base, s->accepted, hi);
+	s->accepted = why == FLUSH_GAP ? end : hi;
+	s->tail = s->len;
+	/* a verdict left to the next window keeps this window's start, up to
+	 * a scan piece's worth of rescanning */
+	s->keep = e->deferred && s->len - ws <= YS_SCAN_PIECE_MAX ? ws + 1 : 0;
+	compact(e, s);
+	return err;
+}
+
+/* The stream ends: one scan decides what is left. */
+static int finish(struct ys_engine *e, struct ys_stream *s)
+{
+	uint32_t ws = window_start(e, s);
+	int err;
+
+	ys_table_due_del(e->table, s);
+	s->pending_since_ns = 0;
+	exact_begin(e, s);
+	s->bytes_scanned += s->len - s->tail;
+	/* still holding every byte since the first: as good as kept whole */
+	if (kept_whole(s) || (!s->buf_off && !s->start && s->exact != YS_EXACT_GAP)) {
+		e->prior = s->accepted;
+		e->stats.whole_scans++;
+		e->stats.whole_bytes += s->len;
+		err = scan(e, s, YS_SCAN_WHOLE, buf_at(s, 0), s->len, 0, 0, UINT64_MAX);
+	} else {
+		err = scan(e, s, YS_SCAN_FINAL, buf_at(s, ws), s->len - ws, s->buf_off + ws,
+			   s->accepted, UINT64_MAX);
 	}
-	/* an empty stream's buffer is NULL, and NULL + 0 is undefined */
-	k = keep_from(e, s, s->tail);
-	if (k) {
-		memmove(s->buf, s->buf + k, s->len - k);
-		s->buf_off += k;
-		s->len -= k;
-		s->tail -= k;
-	}
-	if (s->len > s->tail && why == FLUSH_SIZE) {
-		s->pending_since_ns = now_ns;
-		ys_table_due_add(e->table, s);
-	}
+	release_buf(s);
+	s->buf_off = s->accepted = s->end;
+	s->held_matches = false;
 	return err;
 }
 
 int ys_stream_flush(struct ys_engine *e, struct ys_stream *s, bool final)
 {
-	return flush(e, s, final ? FLUSH_FINAL : FLUSH_SIZE, ys_now_ns());
+	return final ? finish(e, s) : scan_pending(e, s, FLUSH_SIZE);
 }
 
+/* Exact streams grow by a quarter, not double: their buffer is the stream,
+ * and its slack is memory that --max-memory counts. */
 static int reserve(struct ys_stream *s, size_t need)
 {
 	size_t cap = s->cap ? s->cap : 256;
@@ -377,6 +473,8 @@ static int reserve(struct ys_stream *s, size_t need)
 
 	if (need <= s->cap)
 		return 0;
+	if (kept_whole(s))
+		cap = YS_MAX(need + need / 4, (size_t)256);
 	while (cap < need)
 		cap *= 2;
 	nb = ys_realloc(&s->mem, s->buf, cap);
@@ -389,21 +487,26 @@ static int reserve(struct ys_stream *s, size_t need)
 
 void ys_stream_trim(struct ys_engine *e, struct ys_stream *s)
 {
-	uint8_t *nb;
-
 	(void)e;
-	/* held-back bytes (a quiet stream's last word) stay, the rest goes */
-	if (s->cap > s->len) {
-		if (!s->len) {
-			release_buf(s);
-			return;
-		}
-		nb = ys_realloc(&s->mem, s->buf, s->len);
-		if (nb) {
-			s->buf = nb;
-			s->cap = s->len;
-		}
+	/* a kept-whole stream's bytes are the stream; held-back bytes (a
+	 * quiet stream's undecided edge) stay, the rest goes */
+	if (!kept_whole(s))
+		trim_cap(s);
+}
+
+size_t ys_engine_shed_exact(struct ys_engine *e, size_t target)
+{
+	struct ys_stream *s;
+	size_t n = 0;
+
+	for (s = e->table->lru.lru_prev; s != &e->table->lru && ys_table_memory(e->table) > target;
+	     s = s->lru_prev) {
+		if (!kept_whole(s) || s->len <= e->rules->overlap)
+			continue;
+		lose_exact(e, s, YS_EXACT_MEMORY);
+		n++;
 	}
+	return n;
 }
 
 int ys_stream_skip(struct ys_engine *e, struct ys_stream *s, uint64_t upto, bool truncated)
@@ -414,12 +517,15 @@ int ys_stream_skip(struct ys_engine *e, struct ys_stream *s, uint64_t upto, bool
 		return 0;
 	/* Data on both sides of a hole is not contiguous: finish the scan of
 	 * what came before and start the overlap afresh after it. */
-	err = flush(e, s, FLUSH_FINAL, 0);
+	lose_exact(e, s, YS_EXACT_GAP);
+	err = scan_pending(e, s, FLUSH_GAP);
+	release_buf(s);
 	if (truncated)
 		s->bytes_truncated += upto - s->end;
 	else
 		s->bytes_dropped += upto - s->end;
 	s->end = s->buf_off = s->accepted = upto;
+	s->held_matches = false;
 	return err;
 }
 
@@ -435,26 +541,78 @@ static int write_late(struct ys_engine *e, struct ys_stream *s, uint64_t off,
 
 	if (!n)
 		return 0;
+	lose_exact(e, s, YS_EXACT_GAP);
 	s->bytes_dropped -= n;
 	s->bytes_scanned += n;
 	s->lines += ys_count_newlines(data, n);
-	err = scan_window(e, s, data, n, off, off, UINT64_MAX, false);
-	/* the matches the last in-order scan held back are still due: the
-	 * final scan must not be skipped because this window cleared them */
+	err = scan(e, s, YS_SCAN_EDGE, data, n, off, off, UINT64_MAX);
+	/* the matches the last in-order scan held back are still due */
 	s->accepted = saved;
 	s->held_matches = held;
 	return err;
+}
+
+/* A size-triggered scan: enough pending that rescanning the overlap costs
+ * at most YS_RESCAN_MAX times the new bytes; where a scan's overhead is
+ * not negligible, that scanning the new bytes costs YS_SCAN_AMORTIZE
+ * times as much; never more than a piece. */
+static bool size_due(const struct ys_engine *e, const struct ys_stream *s)
+{
+	uint64_t pending = s->len - s->tail;
+	uint64_t rescan = s->tail - window_start(e, s);
+	uint64_t need = YS_MAX(e->opts.flush_bytes, rescan / YS_RESCAN_MAX);
+	uint64_t overhead = e->fixed_ns + rescan * e->byte_ps / 1000;
+
+	if (e->opts.fixed_flush)
+		return pending >= e->opts.flush_bytes;
+
+	if (overhead > YS_SCAN_FREE_NS && e->byte_ps)
+		need = YS_MAX(need, overhead * 1000 * YS_SCAN_AMORTIZE / e->byte_ps);
+
+	return pending >= YS_MIN(need, (uint64_t)YS_SCAN_PIECE_MAX);
+}
+
+static int append(struct ys_engine *e, struct ys_stream *s, const uint8_t *p, size_t len,
+		  uint64_t now_ns)
+{
+	int err;
+
+	if (kept_whole(s) && s->end + len > e->opts.exact_size)
+		lose_exact(e, s, YS_EXACT_SIZE);
+	while (len) {
+		size_t room = YS_SCAN_PIECE_MAX - (s->len - s->tail);
+		size_t n = YS_MIN(len, room);
+
+		err = reserve(s, (size_t)s->len + n);
+		if (err)
+			return err;
+		memcpy(s->buf + s->len, p, n);
+		if (!s->pending_since_ns) {
+			s->pending_since_ns = now_ns;
+			ys_table_due_add(e->table, s);
+		}
+		s->len += n;
+		s->end += n;
+		p += n;
+		len -= n;
+		if (size_due(e, s)) {
+			err = scan_pending(e, s, FLUSH_SIZE);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
 }
 
 int ys_stream_write(struct ys_engine *e, struct ys_stream *s, uint64_t off,
 		    const void *data, size_t len, uint64_t now_ns)
 {
 	const uint8_t *p = data;
-	uint64_t piece_max = e->piece_max;
-	int err = 0;
+	int err;
 
 	if (!len)
 		return 0;
+	exact_begin(e, s);
 	s->last_write_ns = now_ns;
 	if (!s->first_ns)
 		s->first_ns = now_ns;
@@ -476,42 +634,64 @@ int ys_stream_write(struct ys_engine *e, struct ys_stream *s, uint64_t off,
 		if (err)
 			return err;
 	}
-	while (len) {
-		size_t room = piece_max - (s->len - s->tail);
-		size_t n = YS_MIN(len, room);
+	/* lines count when written, so a quiet stream's last line shows */
+	s->lines += ys_count_newlines(p, len);
+	return append(e, s, p, len, now_ns);
+}
 
-		err = reserve(s, s->len + n);
-		if (err)
-			return err;
-		memcpy(s->buf + s->len, p, n);
-		if (!s->pending_since_ns) {
-			s->pending_since_ns = now_ns;
-			ys_table_due_add(e->table, s);
-		}
-		s->len += n;
-		s->end += n;
-		p += n;
-		len -= n;
-		if (s->len - s->tail >= e->opts.flush_bytes || s->len - s->tail >= piece_max) {
-			err = flush(e, s, FLUSH_SIZE, now_ns);
-			if (err)
-				return err;
-		}
+/* The CPU this thread has used: what the budget is about (the wall clock
+ * of a busy machine would count the others' time too). */
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Once a period (at least YS_BUDGET_PERIOD_NS, and a deadline long, so
+ * that it holds a round of every writing stream's scans), the deadline is
+ * scaled by what deadline scans used over what the budget allows: with n
+ * streams writing steadily they cost n * cost / deadline, so the scaled
+ * deadline is the one that spends the budget. At most halved or doubled a
+ * period, never under flush_ns. */
+static void adapt(struct ys_engine *e, uint64_t now_ns)
+{
+	uint64_t period = now_ns - e->budget_t0;
+	double allowed, scale;
+
+	if (!e->opts.budget_pct)
+		return;
+	if (!e->budget_t0 || now_ns < e->budget_t0) {
+		e->budget_t0 = now_ns;
+		e->budget_spent = 0;
+		return;
 	}
-	return 0;
+	if (period < YS_MAX((uint64_t)YS_BUDGET_PERIOD_NS, e->flush_ns))
+		return;
+	allowed = (double)period * e->opts.budget_pct / 100;
+	scale = YS_MIN(YS_MAX(e->budget_spent / allowed, 0.5), 2.0);
+	e->flush_ns = YS_MAX(e->opts.flush_ns, (uint64_t)(e->flush_ns * scale));
+	e->budget_t0 = now_ns;
+	e->budget_spent = 0;
 }
 
 int ys_engine_flush_due(struct ys_engine *e, uint64_t now_ns)
 {
 	struct ys_stream *s;
+	uint64_t t0;
 	int err;
 
-	while ((s = e->table->due_head) && s->pending_since_ns + e->opts.flush_ns <= now_ns) {
-		err = flush(e, s, FLUSH_DEADLINE, now_ns);
+	adapt(e, now_ns);
+	while ((s = e->table->due_head) && s->pending_since_ns + e->flush_ns <= now_ns) {
+		t0 = thread_cpu_ns();
+		err = scan_pending(e, s, FLUSH_DEADLINE);
 		if (err)
 			return err;
+		e->stats.deadline_scans++;
 		/* it went quiet for flush_ns: give back what it does not hold */
 		ys_stream_trim(e, s);
+		e->budget_spent += thread_cpu_ns() - t0;
 	}
 	return 0;
 }
@@ -520,7 +700,24 @@ uint64_t ys_engine_next_due(const struct ys_engine *e)
 {
 	const struct ys_stream *s = e->table->due_head;
 
-	return s ? s->pending_since_ns + e->opts.flush_ns : UINT64_MAX;
+	return s ? s->pending_since_ns + e->flush_ns : UINT64_MAX;
+}
+
+int ys_engine_parse_exact_size(struct ys_engine_opts *o, const char *val)
+{
+	return ys_parse_opt_u64("--exact-size", val, true, 0, YS_EXACT_SIZE_MAX,
+				"a size up to 1G (0: never keep streams whole)", &o->exact_size);
+}
+
+int ys_engine_parse_max_matches(struct ys_engine_opts *o, const char *val)
+{
+	uint64_t v;
+	int err = ys_parse_opt_u64("--max-matches", val, false, 0, UINT32_MAX,
+				   "a number (0: no limit)", &v);
+
+	if (!err)
+		o->max_matches = (uint32_t)v;
+	return err;
 }
 
 const uint8_t *ys_stream_tail(const struct ys_engine *e, const struct ys_stream *s, uint32_t *len)
@@ -538,7 +735,6 @@ int ys_stream_resume(struct ys_engine *e, struct ys_stream *s, const uint8_t *ta
 {
 	int err;
 
-	(void)e;
 	if (!len || s->len || s->end < len)
 		return 0;
 	err = reserve(s, len);
@@ -547,8 +743,11 @@ int ys_stream_resume(struct ys_engine *e, struct ys_stream *s, const uint8_t *ta
 	memcpy(s->buf, tail, len);
 	s->len = s->tail = len;
 	s->buf_off = s->end - len;
+	s->keep = 0;
 	/* matches that start in the tail and end past it are new */
 	s->accepted = s->buf_off;
 	s->resumed = s->end;
+	/* seen from the middle: its verdicts are a partial stream's */
+	exact_begin(e, s);
 	return 0;
 }

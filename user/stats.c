@@ -6,6 +6,47 @@
 #include "json.h"
 #include "stats.h"
 #include "views.h"
+#include "util.h"
+
+/* A monotonic instant as wall-clock time, for people. */
+static uint64_t wall(uint64_t mono_ns)
+{
+	uint64_t now = ys_now_ns();
+
+	return ys_realtime_ns() - (now > mono_ns ? now - mono_ns : 0);
+}
+
+static const char *kept_whole(const struct ys_stream *s)
+{
+	return s->exact == YS_EXACT_WHOLE || s->exact == YS_EXACT_FRESH ? "yes" : ys_exact_str(s->exact);
+}
+
+/* After the seed's lines: when the stream began and was last written,
+ * the rules it matched with their occurrences, what was held back. */
+static void activity_text(struct ys_buf *b, const struct ys_rules *r, const struct ys_stream *s)
+{
+	bool first = true;
+
+	ys_buf_puts(b, "  - Started: ");
+	ys_buf_time(b, wall(s->first_ns));
+	ys_buf_puts(b, "\n  - Last write: ");
+	if (s->last_write_ns)
+		ys_buf_time(b, wall(s->last_write_ns));
+	else
+		ys_buf_puts(b, "never");
+	ys_buf_puts(b, "\n  - Rules matched:");
+	for (uint32_t i = 0; i < r->num_rules; i++) {
+		const YR_RULE *rule = &r->yr->rules_table[i];
+
+		if (!ys_bit_test(s->bitmaps, i) || RULE_IS_PRIVATE(rule))
+			continue;
+		ys_buf_printf(b, "%s %s (%u)", first ? "" : ",", rule->identifier,
+			      ys_stream_rule_occurrences(s, i));
+		first = false;
+	}
+	ys_buf_printf(b, "%s\n  - Matches suppressed: %u\n  - Rules undecided: %u\n  - Kept whole: %s\n",
+		      first ? " none" : "", s->matches_suppressed, s->rules_undecided, kept_whole(s));
+}
 
 void ys_stats_text_head(struct ys_buf *b, const char *title, size_t streams, size_t memory)
 {
@@ -14,8 +55,8 @@ void ys_stats_text_head(struct ys_buf *b, const char *title, size_t streams, siz
 	ys_buf_printf(b, "Total contexts memory: %zu bytes\n", memory);
 }
 
-void ys_stats_text_stream(struct ys_buf *b, const struct ys_table *t, const struct ys_stream *s,
-			  unsigned idx, size_t memory, bool live)
+void ys_stats_text_stream(struct ys_buf *b, const struct ys_table *t, const struct ys_rules *r,
+			  const struct ys_stream *s, unsigned idx, size_t memory, bool live)
 {
 	char uuid[37];
 
@@ -38,16 +79,18 @@ void ys_stats_text_stream(struct ys_buf *b, const struct ys_table *t, const stru
 	if (live)
 		ys_buf_printf(b, "  - Bytes dropped: %llu\n",
 			      (unsigned long long)(s->bytes_dropped + s->bytes_truncated));
+	activity_text(b, r, s);
 }
 
-void ys_stats_text(struct ys_buf *b, const struct ys_table *t, const char *title)
+void ys_stats_text(struct ys_buf *b, const struct ys_table *t, const struct ys_rules *r,
+		   const char *title)
 {
 	const struct ys_stream *s;
 
 	ys_stats_text_head(b, title, t->n, ys_table_memory(t));
 	/* oldest first, so that stream numbers follow creation */
 	for (s = t->lru.lru_prev; s != &t->lru; s = s->lru_prev)
-		ys_stats_text_stream(b, t, s, s->input ? (unsigned)s->id : 0, ys_stream_memory(t, s), false);
+		ys_stats_text_stream(b, t, r, s, s->input ? (unsigned)s->id : 0, ys_stream_memory(t, s), false);
 }
 
 void ys_stats_stream_json(struct ys_json *j, const struct ys_table *t, const struct ys_rules *r,
@@ -72,6 +115,17 @@ void ys_stats_stream_json(struct ys_json *j, const struct ys_table *t, const str
 		if (s->view)
 			ys_json_ku64(j, "writers", s->view->writers);
 	}
+	ys_json_ktime(j, "start_time", wall(s->first_ns));
+	ys_json_key(j, "last_write_time");
+	if (s->last_write_ns)
+		ys_json_time(j, wall(s->last_write_ns));
+	else
+		ys_json_null(j);
+	ys_json_key(j, "occurrences");
+	ys_json_rule_occurrences(j, r->yr, r->num_rules, s);
+	ys_json_ku64(j, "matches_suppressed", s->matches_suppressed);
+	ys_json_ku64(j, "rules_undecided", s->rules_undecided);
+	ys_json_kstr(j, "exact", ys_exact_str(s->exact));
 }
 
 uint64_t ys_proc_rss_bytes(void)

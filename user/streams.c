@@ -2,8 +2,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "streams.h"
+#include "util.h"
 
 const char *ys_end_reason_str(enum ys_end_reason r)
 {
@@ -18,6 +20,38 @@ const char *ys_end_reason_str(enum ys_end_reason r)
 	};
 
 	return r < sizeof(names) / sizeof(names[0]) ? names[r] : "?";
+}
+
+const char *ys_exact_str(enum ys_exact e)
+{
+	static const char *const names[] = {
+		[YS_EXACT_FRESH] = "whole", [YS_EXACT_WHOLE] = "whole", [YS_EXACT_OFF] = "off",
+		[YS_EXACT_SIZE] = "size", [YS_EXACT_MEMORY] = "memory", [YS_EXACT_GAP] = "gap",
+		[YS_EXACT_PARTIAL] = "partial",
+	};
+
+	return e < sizeof(names) / sizeof(names[0]) ? names[e] : "?";
+}
+
+enum ys_file_kind ys_file_kind_of(uint32_t mode, uint32_t rdev)
+{
+	unsigned maj = rdev >> 20;
+
+	switch (mode & S_IFMT) {
+	case S_IFREG:
+		return YS_FILE_REGULAR;
+	case S_IFIFO:
+		return YS_FILE_PIPE;
+	case S_IFSOCK:
+		return YS_FILE_SOCKET;
+	case S_IFBLK:
+		return YS_FILE_BLOCK;
+	case S_IFCHR:
+		/* ttys (4), /dev/tty and the console (5), ptys (136-143) */
+		return maj == 4 || maj == 5 || (maj >= 136 && maj <= 143) ? YS_FILE_TTY : YS_FILE_CHAR;
+	default:
+		return YS_FILE_UNKNOWN;
+	}
 }
 
 uint32_t ys_bit_rank(const uint8_t *bm, uint32_t i)
@@ -74,6 +108,7 @@ static void stream_free(struct ys_table *t, struct ys_stream *s)
 {
 	ys_free(&s->mem, s->buf);
 	ys_free(&s->mem, s->counts);
+	ys_free(&s->mem, s->hits);
 	ys_free(&s->mem, s->path);
 	/* the struct itself was charged to the stream too */
 	ys_free(&s->mem, s);
@@ -121,6 +156,8 @@ static void relocate(struct ys_table *t, struct ys_stream *old, struct ys_stream
 	ys_free(&n->mem, n->counts);
 	n->counts = NULL;
 	n->ncounts = 0;
+	ys_free(&n->mem, n->hits);	/* by rank in the rule bitmap */
+	n->hits = NULL;
 	n->string_matches = 0;
 	n->rules_matched = 0;
 	n->private_matched = 0;
@@ -185,6 +222,7 @@ int ys_table_add(struct ys_table *t, uint64_t id, struct ys_stream **out)
 	s->mem = probe;
 	s->id = id;
 	s->fd = -1;
+	s->first_ns = ys_now_ns();
 	uuid_generate_random(s->uuid);
 	b = bucket_of(t, id);
 	s->hnext = t->buckets[b];
@@ -281,22 +319,53 @@ int ys_stream_set_path(struct ys_stream *s, const char *path)
 
 int ys_stream_add_string_matches(struct ys_table *t, struct ys_stream *s, uint32_t i, uint64_t n)
 {
-	uint8_t *pbm = ys_pattern_bitmap(t, s);
-	uint32_t rank = ys_bit_rank(pbm, i);
+	return ys_stream_add_string_matches_sorted(t, s, &i, &n, 1);
+}
 
-	if (!ys_bit_test(pbm, i)) {
-		uint64_t *c = ys_realloc(&s->mem, s->counts, (s->ncounts + 1) * sizeof(*c));
+int ys_stream_add_string_matches_sorted(const struct ys_table *t, struct ys_stream *s,
+					const uint32_t *idx, const uint64_t *cnt, uint32_t n)
+{
+	uint8_t *pbm = ys_pattern_bitmap(t, s);
+	uint32_t old = s->ncounts, nnew = 0, k = n, r, j = old;
+
+	if (!n)
+		return 0;
+	for (uint32_t q = 0; q < n; q++)
+		nnew += !ys_bit_test(pbm, idx[q]);
+	if (nnew) {
+		uint64_t *c = ys_realloc(&s->mem, s->counts, (old + nnew) * sizeof(*c));
 
 		if (!c)
 			return -ENOMEM;
-		memmove(c + rank + 1, c + rank, (s->ncounts - rank) * sizeof(*c));
-		c[rank] = 0;
 		s->counts = c;
-		s->ncounts++;
-		ys_bit_set(pbm, i);
 	}
-	s->counts[rank] += n;
-	s->string_matches += n;
+	/* from the top bit down, so that the old counts move up in place
+	 * before anything overwrites them */
+	r = old + nnew;
+	for (uint32_t byte = (t->num_strings + 7) / 8; byte-- > 0 && (k || j);) {
+		/* a byte with no count, old or new, holds nothing to move */
+		if (!pbm[byte] && !(k && idx[k - 1] / 8 == byte))
+			continue;
+		for (int bit = 7; bit >= 0; bit--) {
+			uint32_t i = byte * 8 + (uint32_t)bit;
+			bool match = k && idx[k - 1] == i, had = pbm[byte] & (1u << bit);
+
+			if (!had && !match)
+				continue;
+			r--;
+			if (had)
+				s->counts[r] = s->counts[--j];
+			else
+				s->counts[r] = 0;
+			if (match) {
+				s->counts[r] += cnt[--k];
+				s->string_matches += cnt[k];
+			}
+		}
+	}
+	for (uint32_t q = 0; q < n; q++)
+		ys_bit_set(pbm, idx[q]);
+	s->ncounts = old + nnew;
 	return 0;
 }
 
@@ -305,4 +374,52 @@ uint64_t ys_stream_string_count(const struct ys_table *t, struct ys_stream *s, u
 	const uint8_t *pbm = ys_pattern_bitmap(t, s);
 
 	return ys_bit_test(pbm, i) ? s->counts[ys_bit_rank(pbm, i)] : 0;
+}
+
+void ys_stream_clear_string_matches(const struct ys_table *t, struct ys_stream *s)
+{
+	memset(ys_pattern_bitmap(t, s), 0, ys_pattern_bitmap_bytes(t));
+	ys_free(&s->mem, s->counts);
+	s->counts = NULL;
+	s->ncounts = 0;
+	s->string_matches = 0;
+}
+
+static uint32_t rules_set(const struct ys_table *t, const struct ys_stream *s)
+{
+	uint32_t n = 0;
+
+	for (size_t b = 0; b < ys_rule_bitmap_bytes(t); b++)
+		n += __builtin_popcount(s->bitmaps[b]);
+	return n;
+}
+
+struct ys_rule_hit *ys_stream_rule_hit(const struct ys_table *t, struct ys_stream *s, uint32_t i,
+				       bool create)
+{
+	uint8_t *rbm = ys_rule_bitmap(s);
+	uint32_t rank = ys_bit_rank(rbm, i);
+
+	if (!ys_bit_test(rbm, i)) {
+		uint32_t n = rules_set(t, s);
+		struct ys_rule_hit *h;
+
+		if (!create)
+			return NULL;
+		h = ys_realloc(&s->mem, s->hits, (n + 1) * sizeof(*h));
+		if (!h)
+			return NULL;
+		memmove(h + rank + 1, h + rank, (n - rank) * sizeof(*h));
+		memset(&h[rank], 0, sizeof(*h));
+		s->hits = h;
+		ys_bit_set(rbm, i);
+	}
+	return &s->hits[rank];
+}
+
+uint32_t ys_stream_rule_occurrences(const struct ys_stream *s, uint32_t i)
+{
+	const uint8_t *rbm = s->bitmaps;
+
+	return ys_bit_test(rbm, i) ? s->hits[ys_bit_rank(rbm, i)].occurrences : 0;
 }

@@ -27,6 +27,39 @@ enum ys_end_reason {
 const char *ys_end_reason_str(enum ys_end_reason r);
 
 struct ys_view;
+/* What kind of file a stream writes to: the filetype external. */
+enum ys_file_kind {
+	YS_FILE_UNKNOWN,
+	YS_FILE_REGULAR,
+	YS_FILE_TTY,
+	YS_FILE_PIPE,
+	YS_FILE_SOCKET,
+	YS_FILE_CHAR,
+	YS_FILE_BLOCK,
+};
+
+/* From an inode's mode and rdev (kernel encoding, MAJOR << 20 | MINOR). */
+enum ys_file_kind ys_file_kind_of(uint32_t mode, uint32_t rdev);
+
+/* Whether a stream is kept whole (--exact-size), and if not, why. */
+enum ys_exact {
+	YS_EXACT_FRESH,		/* nothing written yet */
+	YS_EXACT_WHOLE,		/* every byte since offset 0 is in buf */
+	YS_EXACT_OFF,		/* --exact-size 0 */
+	YS_EXACT_SIZE,		/* it grew past --exact-size */
+	YS_EXACT_MEMORY,	/* given up under --max-memory */
+	YS_EXACT_GAP,		/* bytes were dropped or truncated, or came late */
+	YS_EXACT_PARTIAL,	/* we saw it from the middle (after an eviction) */
+};
+
+const char *ys_exact_str(enum ys_exact e);
+
+/* A rule's record in a stream. */
+struct ys_rule_hit {
+	uint64_t seen;		/* past the last match start its last report saw */
+	uint32_t occurrences;	/* reported or suppressed */
+	uint32_t pad;
+};
 
 struct ys_stream {
 	uint64_t id;			/* table key: kernel stream id, or replay index */
@@ -44,10 +77,12 @@ struct ys_stream {
 	uint64_t resumed;	/* after an eviction: matches that end by here were counted then */
 	uint8_t *buf;		/* [0, tail) scanned overlap, [tail, len) pending */
 	uint32_t len, cap, tail;
+	uint32_t keep;		/* +1: buf index the next window starts at, at the latest */
 	bool held_matches;	/* the last scan held back matches for the next */
 	bool ended;
 	uint8_t end_reason;	/* live: why its kernel stream ended (enum ys_end_reason) */
 	bool append;		/* live: its file was opened O_APPEND */
+	uint8_t exact;		/* enum ys_exact */
 
 	uint64_t bytes_scanned;
 	uint64_t bytes_dropped;		/* lost before us: ring buffer full */
@@ -57,14 +92,22 @@ struct ys_stream {
 	uint64_t lines;
 	uint64_t string_matches;	/* sum of counts[] */
 	uint64_t pending_since_ns;
-	uint64_t last_write_ns;
-	uint64_t first_ns;
+	uint64_t last_write_ns;		/* monotonic; 0: never written */
+	uint64_t first_ns;		/* monotonic: when the stream began */
 	uint64_t loss_reported;		/* dropped bytes already told in loss events */
 	uint64_t loss_event_ns;		/* when the last loss event was */
 	uint64_t *counts;		/* per-string matches, in pattern-bit order */
 	uint32_t ncounts;
 	uint32_t rules_matched;		/* non-private */
 	uint32_t private_matched;
+	struct ys_rule_hit *hits;	/* per matched rule, in rule-bit order */
+	uint32_t matches_suppressed;	/* occurrences past --max-matches */
+	uint32_t rules_undecided;	/* decided at the end, and the end could not say */
+
+	/* Given by whoever feeds the stream; the rules' stream externals
+	 * (filename, filepath, extension, owner, filetype) come from them. */
+	uint32_t uid;			/* the writer's */
+	uint8_t kind;			/* enum ys_file_kind */
 
 	/* live: its records put in order (reorder.h); self is its kernel
 	 * stream's place, --stream-by process */
@@ -171,5 +214,16 @@ int ys_stream_set_path(struct ys_stream *s, const char *path);
 /* Adds n matches of string i; grows the sparse counts. */
 int ys_stream_add_string_matches(struct ys_table *t, struct ys_stream *s, uint32_t i, uint64_t n);
 uint64_t ys_stream_string_count(const struct ys_table *t, struct ys_stream *s, uint32_t i);
+/* Adds cnt[k] matches of string idx[k], idx ascending: one pass over the
+ * pattern bitmap whatever n is. */
+int ys_stream_add_string_matches_sorted(const struct ys_table *t, struct ys_stream *s,
+					const uint32_t *idx, const uint64_t *cnt, uint32_t n);
+/* Forgets every string count (a whole-stream scan recounts them). */
+void ys_stream_clear_string_matches(const struct ys_table *t, struct ys_stream *s);
+/* Rule i's record in s; create: set its bit and make one (zeroed) if it
+ * has none. NULL: none, or out of memory. */
+struct ys_rule_hit *ys_stream_rule_hit(const struct ys_table *t, struct ys_stream *s, uint32_t i,
+				       bool create);
+uint32_t ys_stream_rule_occurrences(const struct ys_stream *s, uint32_t i);
 
 #endif

@@ -111,6 +111,20 @@ static uint64_t clock_ns(clockid_t id)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
+int ys_parse_opt_u64(const char *opt, const char *val, bool is_size, uint64_t lo, uint64_t hi,
+		     const char *want, uint64_t *out)
+{
+	uint64_t v;
+	int err = is_size ? ys_parse_size(val, &v) : ys_parse_u64(val, &v);
+
+	if (err || v < lo || v > hi) {
+		ys_err("invalid value '%s' for %s: %s", val, opt, want);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
 uint64_t ys_now_ns(void)
 {
 	return clock_ns(CLOCK_MONOTONIC);

@@ -41,6 +41,10 @@ void ys_err_context(const char *prefix);
 int ys_parse_u64(const char *s, uint64_t *out);
 /* Sizes: decimal with optional K, M, G (KiB, MiB, GiB; also KB/KiB/...). */
 int ys_parse_size(const char *s, uint64_t *out);
+/* An option's size (or, is_size false, number) in [lo, hi]: -EINVAL after
+ * "invalid value 'VAL' for OPT: WANT". */
+int ys_parse_opt_u64(const char *opt, const char *val, bool is_size, uint64_t lo, uint64_t hi,
+		     const char *want, uint64_t *out);
 
 uint64_t ys_now_ns(void);	/* CLOCK_MONOTONIC */
 uint64_t ys_realtime_ns(void);	/* CLOCK_REALTIME */

@@ -8,13 +8,17 @@
  *  - memory balances: each stream's account is the sum of its blocks, the
  *    table's the sum of the streams' and the bucket array's;
  *  - the table's hash, LRU and due lists hold exactly the live streams;
- *  - a rule is reported at most once per stream, never a private one;
+ *  - a rule's reports in a stream are numbered 1, 2, 3..., never a private
+ *    rule's;
  *  - the due list is oldest first, and a deadline leaves nothing due;
  * and whenever a stream has had its final scan, its per-string counts are
  * what libyara finds scanning each in-order stretch, and each late record,
- * whole, and a rule whose condition is one string has matched exactly when
- * that string has (README: both exact), unless a cut fell inside a run of
- * word bytes. After ys_table_fini nothing is left accounted. */
+ * whole, less the matches of fullword and \b strings whose context lies
+ * past a stretch's edge where the stream goes on unseen (a gap, a late
+ * record's ends, the start of a stream picked up in its middle); and a
+ * rule whose condition is one string has matched exactly when that string
+ * has (README: both exact). With --exact-size a stream without gaps is
+ * scanned whole at its end. After ys_table_fini nothing is left accounted. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,9 +38,8 @@
 		}							\
 	} while (0)
 
-/* Two rule sets. With fullword and \b a window ends next to a non-word
- * byte, so a stream's last word waits; without them every pending byte is
- * scanned at once. Jumps stay under libyara's chaining threshold. */
+/* Two rule sets, with fullword and \b strings (whose matches look past
+ * their ends) and without. Jumps stay under libyara's chaining threshold. */
 static const char *const rules_src[2] = {
 	"rule full { strings: $a = \"secret\" fullword condition: $a }\n"
 	"rule re { strings: $r = /pass(word)?=[0-9a-f]{4,16}/ condition: $r }\n"
@@ -83,7 +86,8 @@ struct slot {
 	uint8_t *seg;
 	size_t seglen, segcap;
 	uint64_t *want;		/* per-string counts libyara says are due */
-	uint8_t reported[8];	/* rules reported, one bit each */
+	bool seg_origin;	/* the stretch starts at the stream's first byte */
+	uint32_t occurrences[64];	/* per rule: the last report's number */
 };
 
 struct run {
@@ -100,6 +104,10 @@ static uint64_t *oracle_counts;
 static struct ys_rules *rules;
 static YR_SCANNER *oracle;
 
+/* the stretch the oracle scans: are its edges the stream's? */
+static bool oracle_origin, oracle_final;
+static size_t oracle_len;
+
 static int oracle_cb(YR_SCAN_CONTEXT *ctx, int msg, void *data, void *arg)
 {
 	(void)data;
@@ -107,19 +115,30 @@ static int oracle_cb(YR_SCAN_CONTEXT *ctx, int msg, void *data, void *arg)
 	if (msg != CALLBACK_MSG_SCAN_FINISHED)
 		return CALLBACK_CONTINUE;
 	for (uint32_t i = 0; i < rules->num_strings; i++) {
+		uint8_t c = rules->str_ctx[i];
 		YR_MATCH m;
 
-		ys_foreach_match(ctx, i, m)
+		ys_foreach_match(ctx, i, m) {
+			if (YS_LCTX(c) && !oracle_origin && m.offset < (int64_t)YS_LCTX(c))
+				continue;
+			if (YS_RCTX(c) && !oracle_final &&
+			    (size_t)m.offset + (size_t)m.match_length + YS_RCTX(c) > oracle_len)
+				continue;
 			oracle_counts[i]++;
+		}
 	}
 	return CALLBACK_CONTINUE;
 }
 
-/* Adds what one libyara scan of p[0, n) finds to want[]. */
-static void oracle_add(uint64_t *want, const uint8_t *p, size_t n)
+/* Adds what one libyara scan of p[0, n) finds to want[], but for what only
+ * an edge made: origin, final say which edges are the stream's own. */
+static void oracle_add(uint64_t *want, const uint8_t *p, size_t n, bool origin, bool final)
 {
 	if (!n)
 		return;
+	oracle_origin = origin;
+	oracle_final = final;
+	oracle_len = n;
 	memset(oracle_counts, 0, rules->num_strings * sizeof(*oracle_counts));
 	check(yr_scanner_scan_mem(oracle, p, n) == ERROR_SUCCESS);
 	for (uint32_t i = 0; i < rules->num_strings; i++)
@@ -173,7 +192,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	check(!ys_yara_init());
 	load(0);
 	load(1);
-	check(sets[0]->edge_sensitive && !sets[1]->edge_sensitive);
+	for (uint32_t i = 0; i < sets[1]->num_strings; i++)
+		check(!sets[1]->str_ctx[i]);
+	check(sets[0]->rctx && !sets[1]->rctx);
 	oracle_counts = calloc(YS_MAX(sets[0]->num_strings, sets[1]->num_strings),
 			       sizeof(*oracle_counts));
 	check(oracle_counts);
@@ -189,7 +210,7 @@ static struct slot *slot_of(struct run *r, const struct ys_stream *s)
 }
 
 static int on_match(void *arg, struct ys_engine *e, struct ys_stream *s,
-		    const YR_RULE *rule, YR_SCAN_CONTEXT *ctx)
+		    const YR_RULE *rule, YR_SCAN_CONTEXT *ctx, uint32_t occurrence, uint64_t from)
 {
 	struct run *r = arg;
 	struct slot *sl = slot_of(r, s);
@@ -197,12 +218,14 @@ static int on_match(void *arg, struct ys_engine *e, struct ys_stream *s,
 
 	(void)ctx;
 	check(sl && s && e == &r->e);
+	check(occurrence == 1 ? from == 0 : from > 0);
 	check(idx < rules->num_rules);
 	check(!RULE_IS_PRIVATE(rule));
 	check(ys_bit_test(ys_rule_bitmap(s), idx));
-	/* reported the first time it matches in a stream, and only then */
-	check(!ys_bit_test(sl->reported, idx));
-	ys_bit_set(sl->reported, idx);
+	/* numbered from 1, each report one more, never past --max-matches */
+	check(occurrence == sl->occurrences[idx] + 1);
+	check(!e->opts.max_matches || occurrence <= e->opts.max_matches);
+	sl->occurrences[idx] = occurrence;
 	return 0;
 }
 
@@ -240,20 +263,22 @@ static void seg_append(struct slot *sl, const uint8_t *p, size_t n)
 	sl->seglen += n;
 }
 
-/* The stretch in order ended with a final scan: its matches are due. */
-static void seg_close(struct slot *sl)
+/* The stretch in order ended: with the stream's final scan (final), or at
+ * a gap. Its matches are due; the next stretch starts in the stream's
+ * middle. */
+static void seg_close(struct slot *sl, bool final)
 {
-	oracle_add(sl->want, sl->seg, sl->seglen);
+	oracle_add(sl->want, sl->seg, sl->seglen, sl->seg_origin, final);
 	sl->seglen = 0;
+	sl->seg_origin = false;
 }
 
-/* After a final scan. Counts are exact unless a cut fell inside a run of
- * word bytes (README), or libyara gave up on a string. */
+/* After a final scan. Counts are exact unless libyara gave up on a string. */
 static void check_counts(struct run *r, struct slot *sl)
 {
 	const YR_STRING *str;
 
-	if (r->e.stats.unsafe_cuts || r->e.stats.too_many_matches)
+	if (r->e.stats.too_many_matches)
 		return;
 	for (uint32_t i = 0; i < rules->num_strings; i++)
 		check(ys_stream_string_count(&r->t, sl->s, i) == sl->want[i]);
@@ -267,9 +292,9 @@ static void check_counts(struct run *r, struct slot *sl)
 static void check_stream(struct run *r, struct ys_stream *s)
 {
 	const uint8_t *pbm = ys_pattern_bitmap(&r->t, s), *rbm = ys_rule_bitmap(s);
-	size_t bytes = ys_block_size(s) + ys_block_size(s->buf) +
-		       ys_block_size(s->counts) + ys_block_size(s->path);
-	size_t blocks = 1 + !!s->buf + !!s->counts + !!s->path;
+	size_t bytes = ys_block_size(s) + ys_block_size(s->buf) + ys_block_size(s->counts) +
+		       ys_block_size(s->hits) + ys_block_size(s->path);
+	size_t blocks = 1 + !!s->buf + !!s->counts + !!s->hits + !!s->path;
 	uint64_t sum = 0;
 	uint32_t nbits = 0;
 
@@ -347,8 +372,9 @@ static struct slot *get_slot(struct run *r, struct prog *pg, uint8_t op)
 		sl->want = calloc(rules->num_strings, sizeof(*sl->want));
 	check(sl->want);
 	memset(sl->want, 0, rules->num_strings * sizeof(*sl->want));
-	memset(sl->reported, 0, sizeof(sl->reported));
+	memset(sl->occurrences, 0, sizeof(sl->occurrences));
 	sl->seglen = 0;
+	sl->seg_origin = sl->s->start == 0;
 	return sl;
 }
 
@@ -407,13 +433,13 @@ static void do_write(struct run *r, struct slot *sl, struct prog *pg)
 	}
 	check(!ys_stream_write(&r->e, s, off, d, len, ys_now_ns()));
 	if (len && off > end) {
-		/* a gap ends the stretch with a final scan; the data starts
-		 * the next one */
-		seg_close(sl);
+		/* a gap ends the stretch; the data starts the next one */
+		seg_close(sl, false);
 		seg_append(sl, d, len);
 	} else if (len) {
 		/* late bytes are scanned on their own, up to what was dropped */
-		oracle_add(sl->want, d, (size_t)YS_MIN((uint64_t)late, dropped));
+		oracle_add(sl->want, d, (size_t)YS_MIN((uint64_t)late, dropped),
+			   off == 0 && s->start == 0, false);
 		seg_append(sl, d + late, len - late);
 	}
 	free(d);
@@ -437,8 +463,8 @@ static void run_op(struct run *r, struct prog *pg)
 		upto = end + get8(pg) * (uint64_t)((op & 0x20) ? 1 : 4096);
 		check(!ys_stream_skip(&r->e, s, upto, (op & 15) == 9));
 		if (upto > end) {
-			/* the stretch before the hole had its final scan */
-			seg_close(sl);
+			/* the stretch before the hole had its last scan */
+			seg_close(sl, false);
 			check_counts(r, sl);
 		}
 		break;
@@ -447,7 +473,7 @@ static void run_op(struct run *r, struct prog *pg)
 		break;
 	case 11:
 		check(!ys_stream_flush(&r->e, s, true));
-		seg_close(sl);
+		seg_close(sl, true);
 		check_counts(r, sl);
 		break;
 	case 12:
@@ -471,7 +497,7 @@ static void run_op(struct run *r, struct prog *pg)
 		 * ys_table_fini drops it */
 		if (op & 0x10) {
 			check(!ys_stream_flush(&r->e, s, true));
-			seg_close(sl);
+			seg_close(sl, true);
 			check_counts(r, sl);
 		}
 		ys_table_remove(&r->t, s);
@@ -484,17 +510,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const uint64_t flush_bytes[] = { 0, 1, 7, 64, 4096, 64 << 10 };
 	static const uint64_t flush_ns[] = { 0, 1, 100, 10000 };
+	static const uint64_t exact[] = { 0, 64, 4096, 1 << 20 };
 	struct prog pg = { data, size };
 	struct run *r = calloc(1, sizeof(*r));
-	struct ys_engine_opts eo;
+	struct ys_engine_opts eo = { 0 };
 	struct ys_sink sink = { .rule_match = on_match, .arg = r };
-	uint8_t cfg = get8(&pg);
+	uint8_t cfg = get8(&pg), cfg2;
 
 	check(r);
 	rules = sets[cfg >> 3 & 1];
 	oracle = oracles[cfg >> 3 & 1];
 	eo.flush_bytes = flush_bytes[(cfg & 7) % ARRAY_SIZE(flush_bytes)];
 	eo.flush_ns = flush_ns[cfg >> 6];
+	cfg2 = get8(&pg);
+	eo.exact_size = exact[cfg2 & 3];
+	eo.max_matches = cfg2 & 4 ? 3 : 0;
+	eo.budget_pct = cfg2 & 8 ? 50 : 0;
+	eo.fixed_flush = cfg2 & 16;
 	r->next_id = 1;
 	check(!ys_table_init(&r->t, rules->num_rules, rules->num_strings));
 	check(!ys_engine_init(&r->e, rules, &r->t, &eo, &sink));

@@ -117,7 +117,9 @@ OUTPUT = {
 }
 
 # fuzz_scanner's program: a config byte (& 7: flush_bytes, & 8: the rule set
-# without fullword and \b, >> 6: flush_ns), then operations
+# without fullword and \b, >> 6: flush_ns), a second one (& 3: exact_size
+# 0, 64, 4096, 1M; & 4: at most 3 match events per rule; & 8: a CPU budget
+# for deadlines), then operations
 #   op, slot, args...   op & 15: 0-7 write, 8 skip (dropped), 9 skip
 #   (truncated), 10 flush, 11 final flush, 12 deadline (op & 0x10: at the
 #   next due time, no arg), 13 trim, 14 path, 15 remove (op & 0x10: final
@@ -136,10 +138,14 @@ FLUSH_BYTES = [0, 1, 7, 64, 4096, 64 << 10]
 FLUSH_NS = [0, 1, 100, 10000]
 
 
-def cfg(flush_bytes, flush_ns, edges=True):
+EXACT = [0, 64, 4096, 1 << 20]
+
+
+def cfg(flush_bytes, flush_ns, edges=True, exact=0, max3=False, budget=False):
     """edges: the rule set with fullword and \\b, else the one without"""
     return bytes([FLUSH_BYTES.index(flush_bytes) | (0 if edges else 8) |
-                  FLUSH_NS.index(flush_ns) << 6])
+                  FLUSH_NS.index(flush_ns) << 6,
+                  EXACT.index(exact) | (4 if max3 else 0) | (8 if budget else 0)])
 
 
 def w(slot, data, how=0, dist=0, op=0):
@@ -207,6 +213,13 @@ SCANNER = {
     # matches held back by a scan, then a late record, then the final scan
     'late_after_held': cfg(0, 0, edges=False) + w(7, b'zz') + w(7, b'xxab', how=6, dist=97) +
     w(7, b'q', how=7, dist=49) + final(7),
+    # kept whole, then past the cap; a small cap, occurrences capped
+    'exact_whole': cfg(7, 0, exact=1 << 20) + frag(8, ' secret ', 5) + w(8, b'xx sec') +
+    w(8, b'ret') + final(8),
+    'exact_outgrown': cfg(64, 100, exact=64, max3=True) + frag(9, ' key ', 6) + fill(9, 2) +
+    frag(9, ' secret ', 4) + due(9, 50) + final(9),
+    'exact_gap': cfg(0, 0, exact=4096, budget=True) + frag(10, 'password=0123abcd') +
+    skip(10, 20) + frag(10, 'password=0123abcd') + final(10),
     'many_streams': cfg(1, 0) + b''.join(frag(s, ' key ', op=0x10 * (s & 1)) + frag(s, 'NeEdLe')
                                          for s in range(20)) +
     b''.join(remove(s, s & 1) for s in range(0, 20, 3)),

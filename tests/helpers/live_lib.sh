@@ -94,7 +94,8 @@ fd_of() {
 # FILE (the text of ys_stats_text, live) and checks EXPR over BLOCKS (all
 # blocks), B (the last one: {"cached", "total", "evicted", "streams": [{"k",
 # "uuid", "pid", "comm", "fd", "path", "bytes", "lines", "rules", "private",
-# "rule_bitmap", "pattern_bitmap", "memory", "dropped"}]}) and ERRORS (lines
+# "rule_bitmap", "pattern_bitmap", "memory", "dropped", "started",
+# "last_write", "matched", "suppressed", "undecided", "whole"}]}) and ERRORS (lines
 # that break the format). Command and Path are unquoted.
 textstat() {
 	local d=$1 out
@@ -107,7 +108,11 @@ FIELDS = [("pid", r"  - PID: (\d+)"), ("comm", r"  - Command: (.*)"), ("fd", r" 
           ("private", r"  - Private rules matched: (\d+)"),
           ("rule_bitmap", r"  - Rule bitmap size: (\d+) bytes"),
           ("pattern_bitmap", r"  - Pattern bitmap size: (\d+) bytes"),
-          ("memory", r"  - Memory: (\d+) bytes"), ("dropped", r"  - Bytes dropped: (\d+)")]
+          ("memory", r"  - Memory: (\d+) bytes"), ("dropped", r"  - Bytes dropped: (\d+)"),
+          ("started", r"  - Started: (\d{4}-\d\d-\d\dT[0-9:.]+Z)"),
+          ("last_write", r"  - Last write: (never|\d{4}-\d\d-\d\dT[0-9:.]+Z)"),
+          ("matched", r"  - Rules matched: (.*)"), ("suppressed", r"  - Matches suppressed: (\d+)"),
+          ("undecided", r"  - Rules undecided: (\d+)"), ("whole", r"  - Kept whole: (.*)")]
 def val(v):
     if re.fullmatch(r"-?\d+", v):
         return int(v)

@@ -23,6 +23,7 @@ check "the instance starts and its control socket answers" kill -0 "$YSPID"
 stats_to "$TMP/fresh"
 jstat "a fresh instance: no streams, and its table's memory" "$TMP/fresh" 'S == [] and D["total_memory_bytes"] > 0'
 fresh=$(mem_of "$TMP/fresh")
+workers=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["process"]["workers"])' "$TMP/fresh")
 hcmd open 2 "$TMP/f" && hcmd write 0 'first line\nYS_VISIBLE here\n' && hcmd write 0 'partial' &&
 	hcmd write 0 ' end\n' && hcmd write 1 'YS_PRIVATE\nno newline at the end'
 check "the holder did what it was told" test -e "$HACK/5"
@@ -51,6 +52,8 @@ textstat "SIGUSR1: f1's bytes and lines processed are what it wrote ($b1, $l1), 
 	"(${P1}['bytes'], ${P1}['lines'], ${P1}['fd']) == ($b1, $l1, $fd1)"
 textstat "SIGUSR1: rules matched: f0 one public rule, f1 one public and one private" "$TMP/usr1" \
 	"(${P0}['rules'], ${P0}['private'], ${P1}['rules'], ${P1}['private']) == (1, 0, 1, 1)"
+textstat "SIGUSR1: after the seed's lines, activity: started, last write, the rule with its occurrences, kept whole" "$TMP/usr1" \
+	"${P0}['started'] <= ${P0}['last_write'] and ${P0}['matched'].endswith(' (1)') and (${P0}['suppressed'], ${P0}['undecided'], ${P0}['whole']) == (0, 0, 'yes')"
 textstat "SIGUSR1: 10 rules, 9 strings: 2-byte bitmaps" "$TMP/usr1" \
 	'all((s["rule_bitmap"], s["pattern_bitmap"]) == (2, 2) for s in B["streams"])'
 textstat "SIGUSR1: nothing dropped; every stream has memory" "$TMP/usr1" \
@@ -83,6 +86,8 @@ jstat "stats: sum of memory_bytes <= total, and total - sum < number of streams"
 	"sum(s['memory_bytes'] for s in S) <= D['total_memory_bytes'] and D['total_memory_bytes'] - sum(s['memory_bytes'] for s in S) < len(S)"
 jstat "stats: the holder's two streams, with what it wrote" "$TMP/st1" \
 	"sorted((s['pid'], s['comm'], s['fd'], s['path'], s['bytes_processed'], s['lines_processed'], s['rules_matched'], s['private_rules_matched'], s['bytes_dropped']) for s in S) == [($HPID, '$hcomm', $fd0, '$TMP/f0', $b0, $l0, 1, 0, 0), ($HPID, '$hcomm', $fd1, '$TMP/f1', $b1, $l1, 1, 1, 0)]"
+jstat "stats: each stream's activity: start and last write times, occurrences per rule, suppressed, undecided, kept whole" "$TMP/st1" \
+	"all(s['start_time'] <= s['last_write_time'] and [o['count'] for o in s['occurrences']] == [1] and (s['matches_suppressed'], s['rules_undecided'], s['exact']) == (0, 0, 'whole') for s in S)"
 jstat "stats: the kernel holds one traced process with two streams" "$TMP/st1" \
 	"(D['kernel_maps']['traced'], D['kernel_maps']['streams'], D['kernel_maps']['procs'], D['tombstones']) == (1, 2, 1, 0)"
 "$YARASNOOP" stats --control "$SOCK" >"$TMP/st1.txt" 2>"$TMP/st1.txt.err"
@@ -109,7 +114,11 @@ for n in 1 10 100; do
 	hcmd closeall
 	check "N=$n: closing them empties the table" stats_until "$TMP/a$n" 'len(S) == 0 and D["kernel_maps"]["streams"] == 0'
 	after[$n]=$(mem_of "$TMP/a$n")
-	expect_eq "N=$n: closed, total memory drops back to the empty table's" "$fresh" "${after[$n]}"
+	# each worker's table shrank back to its 16 buckets in a new block:
+	# 128 bytes as malloc hands them out (a chunk it does not split can hold
+	# up to 31 bytes more than asked), so each may differ from its first
+	check "N=$n: closed, total memory drops back to the empty tables' (${after[$n]} vs $fresh at the start, $workers workers)" \
+		test "${after[$n]}" -ge $((fresh - 32 * workers)) -a "${after[$n]}" -le $((fresh + 32 * workers))
 done
 check "total memory grows with N: empty $fresh < N=1 ${total[1]} < N=10 ${total[10]} < N=100 ${total[100]}" \
 	test "$fresh" -lt "${total[1]}" -a "${total[1]}" -lt "${total[10]}" -a "${total[10]}" -lt "${total[100]}"
