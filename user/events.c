@@ -253,6 +253,7 @@ static void account_ended(struct ys_shard *sh, const struct ys_stream *s)
 	sh->ended_dropped += s->bytes_dropped;
 	sh->ended_truncated += s->bytes_truncated;
 	sh->ended_late += s->bytes_late;
+	sh->ended_timed_out += s->bytes_timed_out;
 	sh->ended_undecided += s->rules_undecided;
 }
 
@@ -377,7 +378,7 @@ static int end_stream(struct ys_shard *sh, struct ys_stream *s, enum ys_end_reas
 	if (!err)
 		err = ys_stream_flush(&sh->engine, s, true);
 	if (L->cfg.format == YS_FMT_JSON || ys_verbose || s->rules_matched || s->bytes_dropped ||
-	    s->bytes_truncated || s->bytes_late || reason == YS_END_EVICTED)
+	    s->bytes_truncated || s->bytes_late || s->bytes_timed_out || reason == YS_END_EVICTED)
 		ys_out_stream_end(&sh->out, s, ys_end_reason_str(reason), r->yr, r->num_rules);
 	account_ended(sh, s);
 	e = ys_totals_stream(&sh->totals, s, r, true);

@@ -54,6 +54,7 @@ struct ys_shard {
 	/* streams already ended, for the totals */
 	uint64_t ended_written, ended_scanned, ended_dropped, ended_truncated, ended_late;
 	uint64_t ended_undecided;	/* rules the ends of streams could not decide */
+	uint64_t ended_timed_out;	/* bytes whose scan passed --scan-timeout */
 	uint64_t unseen_bytes;		/* closed streams we never saw a record of */
 	uint64_t tombs_dropped;		/* bytes lost after a stream was evicted */
 	uint64_t tombs_lost;		/* tombstones given up (close records lost) */

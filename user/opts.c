@@ -336,6 +336,8 @@ static const struct row table[] = {
 	  .help = "define an external variable, typed as yara does (repeatable)" },
 	{ 0, "max-matches", L | R, K_FUNC, .fn = set_max_matches, .takes_value = true, .arg = "N",
 	  .help = "match events per stream and rule; the rest are counted (default 100; 0: all)" },
+	{ 0, "scan-timeout", L | R, K_U64, AT(eopts.timeout_ns), .max = 3600000, .scale = 1000000, .arg = "MS",
+	  .want = "milliseconds, 0 to 3600000", .help = "a scan may take MS; past it, its bytes count as timed out (default 1000; 0: no limit)" },
 
 	/* live capture */
 	{ 'f', "follow", L, K_FLAG, AT(follow), .help = "follow children (always on for -- COMMAND)" },
@@ -559,6 +561,7 @@ static void defaults(struct ys_config *c, enum ys_cmd cmd)
 	c->eopts.flush_bytes = 64 << 10;
 	c->eopts.flush_ns = 50 * 1000000ull;
 	c->eopts.exact_size = YS_DEFAULT_EXACT_SIZE;
+	c->eopts.timeout_ns = YS_DEFAULT_SCAN_TIMEOUT_MS * 1000000ull;
 	c->eopts.max_matches = YS_DEFAULT_MAX_MATCHES;
 	c->eopts.budget_pct = YS_DEFAULT_BUDGET_PCT;
 	c->copts.capture_max = 1 << 20;

@@ -486,6 +486,7 @@ int ys_out_stream_end(struct ys_out *o, const struct ys_stream *s, const char *r
 		ys_json_ku64(&j, "bytes_scanned", s->bytes_scanned);
 		ys_json_ku64(&j, "bytes_dropped", s->bytes_dropped);
 		ys_json_ku64(&j, "bytes_truncated", s->bytes_truncated);
+		ys_json_ku64(&j, "bytes_timed_out", s->bytes_timed_out);
 		ys_json_ku64(&j, "bytes_late", s->bytes_late);
 		if (s->view)
 			ys_json_ku64(&j, "writers", s->view->writers);
@@ -505,6 +506,8 @@ int ys_out_stream_end(struct ys_out *o, const struct ys_stream *s, const char *r
 		ys_buf_printf(b, " reason=%s written=%llu scanned=%llu dropped=%llu truncated=%llu",
 			      reason, (unsigned long long)written, (unsigned long long)s->bytes_scanned,
 			      (unsigned long long)s->bytes_dropped, (unsigned long long)s->bytes_truncated);
+		if (s->bytes_timed_out)
+			ys_buf_printf(b, " timed_out=%llu", (unsigned long long)s->bytes_timed_out);
 		if (s->bytes_late)
 			ys_buf_printf(b, " late=%llu", (unsigned long long)s->bytes_late);
 		if (s->view)

@@ -60,8 +60,8 @@ int ys_out_match(struct ys_out *o, const struct ys_stream *s, const struct ys_wr
 /* The stream offset of the first match of rule in ctx at or past from:
  * the event's offset. UINT64_MAX if none. */
 uint64_t ys_out_match_offset(const YR_RULE *rule, YR_SCAN_CONTEXT *ctx, uint64_t from);
-/* A stream's end: its accounting (written = scanned + dropped + truncated)
- * and the rules it matched. */
+/* A stream's end: its accounting (written = scanned + dropped + truncated
+ * + timed out) and the rules it matched. */
 int ys_out_stream_end(struct ys_out *o, const struct ys_stream *s, const char *reason,
 		      const YR_RULES *yr, uint32_t num_rules);
 /* Bytes a stream lost (the ring or a worker's queue was full), as it

@@ -18,6 +18,7 @@ struct totals {
 	size_t tables;		/* the bucket arrays of every shard's table */
 	uint64_t created, evicted;
 	uint64_t written, scanned, dropped, truncated, unseen, late, undecided;
+	uint64_t timed_out, timeouts;	/* bytes whose scan passed --scan-timeout, and the scans */
 	uint64_t matches;
 	uint64_t tombs_lost, tails_dropped, resumed, resumed_bare;
 	struct ys_ro_stats ro;
@@ -42,6 +43,8 @@ static void add_shard(struct totals *t, const struct ys_shard *sh)
 	t->truncated += sh->ended_truncated;
 	t->late += sh->ended_late;
 	t->undecided += sh->ended_undecided;
+	t->timed_out += sh->ended_timed_out;
+	t->timeouts += sh->engine.stats.timeouts;
 	t->unseen += sh->unseen_bytes + sh->tombs_dropped;
 	t->ro.held += sh->ro_stats.held;
 	t->ro.held_bytes += sh->ro_stats.held_bytes;
@@ -62,6 +65,7 @@ static void add_open(struct totals *t, const struct ys_shard *sh)
 		t->dropped += s->bytes_dropped;
 		t->truncated += s->bytes_truncated;
 		t->late += s->bytes_late;
+		t->timed_out += s->bytes_timed_out;
 	}
 }
 
@@ -301,6 +305,7 @@ static void totals_json(struct ys_live *L, struct ys_json *j, const struct total
 	ys_json_ku64(j, "bytes_scanned", all->scanned);
 	ys_json_ku64(j, "bytes_dropped", all->dropped);
 	ys_json_ku64(j, "bytes_truncated", all->truncated);
+	ys_json_ku64(j, "bytes_timed_out", all->timed_out);
 	ys_json_ku64(j, "bytes_unseen", all->unseen);
 	ys_json_ku64(j, "match_events", all->matches);
 	rules_json(j, v, n, names, L->rules->num_rules);
@@ -504,6 +509,7 @@ static void incomplete_reasons(struct ys_live *L, const struct totals *t, const 
 		{ L->route_totals.calls, "calls by blind routes (not scanned)" },
 		{ t->resumed_bare, "streams went on after an eviction without their tail (over the tail budget)" },
 		/* a verdict not reached is a scan not complete */
+		{ t->timeouts, "scans timed out (--scan-timeout)" },
 		{ t->undecided, "rules undecided (streams past --exact-size, see rules_undecided)" },
 	};
 
@@ -531,6 +537,8 @@ static void summary_json(struct ys_live *L, const struct totals *t, const struct
 	ys_json_ku64(&j, "bytes_scanned", t->scanned);
 	ys_json_ku64(&j, "bytes_dropped", t->dropped);
 	ys_json_ku64(&j, "bytes_truncated", t->truncated);
+	ys_json_ku64(&j, "bytes_timed_out", t->timed_out);
+	ys_json_ku64(&j, "scans_timed_out", t->timeouts);
 	ys_json_ku64(&j, "bytes_late", t->late);
 	ys_json_ku64(&j, "bytes_unseen", t->unseen);
 	ys_json_ku64(&j, "rules_matched", t->matches);

@@ -69,6 +69,8 @@ static int make_scanner(YR_RULES *yr, struct ys_engine *owner, YR_SCANNER **out)
 	 * the try/catch costs ~6 us per call. Only matching rules reach us. */
 	yr_scanner_set_flags(*out, SCAN_FLAGS_NO_TRYCATCH | SCAN_FLAGS_REPORT_RULES_MATCHING);
 	yr_scanner_set_callback(*out, scan_cb, owner);
+	/* yr_scanner_set_timeout takes whole seconds; the field is in ns */
+	(*out)->timeout = owner->opts.timeout_ns;
 	return 0;
 }
 
@@ -273,6 +275,7 @@ static int scan(struct ys_engine *e, struct ys_stream *s, enum ys_scan_mode mode
 	e->origin = base == 0 && s->start == 0;
 	e->final = mode == YS_SCAN_FINAL || mode == YS_SCAN_WHOLE;
 	e->cb_err = 0;
+	e->timed_out = false;
 	if (mode == YS_SCAN_WINDOW)
 		s->held_matches = false;
 	/* libyara keeps the entry point it found in the first scan of a
@@ -289,6 +292,13 @@ static int scan(struct ys_engine *e, struct ys_stream *s, enum ys_scan_mode mode
 		e->byte_ps = (e->byte_ps * 7 + (t0 - e->fixed_ns) * 1000 / len) / 8;
 	if (e->cb_err)
 		return e->cb_err;
+	if (rc == ERROR_SCAN_TIMEOUT) {
+		/* nothing of this scan counts (libyara stops before the
+		 * verdicts): the caller moves its new bytes to timed out */
+		e->stats.timeouts++;
+		e->timed_out = true;
+		return 0;
+	}
 	if (rc != ERROR_SUCCESS) {
 		e->stats.errors++;
 		return rc == ERROR_INSUFFICIENT_MEMORY ? -ENOMEM : -EIO;
@@ -398,6 +408,20 @@ static void lose_exact(struct ys_engine *e, struct ys_stream *s, enum ys_exact w
 	trim_cap(s);
 }
 
+/* After a scan: if it timed out, the n bytes it was the first to scan were
+ * not scanned. A stream's later windows go on (a slow stream costs each
+ * window at most the limit, and other streams wait no longer). */
+static void count_timeout(struct ys_engine *e, struct ys_stream *s, uint64_t n)
+{
+	if (!e->timed_out)
+		return;
+	n = YS_MIN(n, s->bytes_scanned);
+	s->bytes_scanned -= n;
+	s->bytes_timed_out += n;
+	/* what was scanned as a whole is no longer known: a partial stream */
+	lose_exact(e, s, YS_EXACT_GAP);
+}
+
 enum flush_why { FLUSH_SIZE, FLUSH_DEADLINE, FLUSH_GAP };
 
 /* Scans the overlap and the pending bytes. */
@@ -405,7 +429,7 @@ static int scan_pending(struct ys_engine *e, struct ys_stream *s, enum flush_why
 {
 	const struct ys_rules *r = e->rules;
 	uint32_t ws = window_start(e, s);
-	uint64_t base = s->buf_off + ws, end = s->buf_off + s->len, hi;
+	uint64_t base = s->buf_off + ws, end = s->buf_off + s->len, hi, fresh;
 	int err;
 
 	ys_table_due_del(e->table, s);
@@ -420,10 +444,12 @@ static int scan_pending(struct ys_engine *e, struct ys_stream *s, enum flush_why
 		hi = end > base + r->hold_back ? end - r->hold_back : base;
 		hi = YS_MAX(hi, s->accepted);
 	}
-	s->bytes_scanned += s->len - s->tail;
+	fresh = s->len - s->tail;
+	s->bytes_scanned += fresh;
 	e->deferred = false;
 	err = scan(e, s, why == FLUSH_GAP ? YS_SCAN_EDGE : YS_SCAN_WINDOW, buf_at(s, ws), s->len - ws,
 		   base, s->accepted, hi);
+	count_timeout(e, s, fresh);
 	s->accepted = why == FLUSH_GAP ? end : hi;
 	s->tail = s->len;
 	/* a verdict left to the next window keeps this window's start, up to
@@ -437,12 +463,13 @@ static int scan_pending(struct ys_engine *e, struct ys_stream *s, enum flush_why
 static int finish(struct ys_engine *e, struct ys_stream *s)
 {
 	uint32_t ws = window_start(e, s);
+	uint64_t fresh = s->len - s->tail;
 	int err;
 
 	ys_table_due_del(e->table, s);
 	s->pending_since_ns = 0;
 	exact_begin(e, s);
-	s->bytes_scanned += s->len - s->tail;
+	s->bytes_scanned += fresh;
 	/* still holding every byte since the first: as good as kept whole */
 	if (kept_whole(s) || (!s->buf_off && !s->start && s->exact != YS_EXACT_GAP)) {
 		e->prior = s->accepted;
@@ -453,6 +480,7 @@ static int finish(struct ys_engine *e, struct ys_stream *s)
 		err = scan(e, s, YS_SCAN_FINAL, buf_at(s, ws), s->len - ws, s->buf_off + ws,
 			   s->accepted, UINT64_MAX);
 	}
+	count_timeout(e, s, fresh);
 	release_buf(s);
 	s->buf_off = s->accepted = s->end;
 	s->held_matches = false;
@@ -546,6 +574,7 @@ static int write_late(struct ys_engine *e, struct ys_stream *s, uint64_t off,
 	s->bytes_scanned += n;
 	s->lines += ys_count_newlines(data, n);
 	err = scan(e, s, YS_SCAN_EDGE, data, n, off, off, UINT64_MAX);
+	count_timeout(e, s, n);
 	/* the matches the last in-order scan held back are still due */
 	s->accepted = saved;
 	s->held_matches = held;

@@ -29,6 +29,7 @@
 /* One write is scanned in pieces of at most this many bytes. */
 #define YS_SCAN_PIECE_MAX (4u << 20)
 #define YS_DEFAULT_EXACT_SIZE (1u << 20)
+#define YS_DEFAULT_SCAN_TIMEOUT_MS 1000
 #define YS_EXACT_SIZE_MAX (1u << 30)
 #define YS_DEFAULT_MAX_MATCHES 100
 /* Live deadline scans take at most this share of a core, by default. */
@@ -71,6 +72,9 @@ struct ys_engine_opts {
 	uint64_t flush_ns;	/* ... or when the oldest pending byte is this old */
 	uint64_t exact_size;	/* keep streams whole up to this (--exact-size); 0: never */
 	uint32_t max_matches;	/* match events per stream and rule (--max-matches); 0: all */
+	/* a scan may take this long (--scan-timeout); past it, libyara stops
+	 * and the bytes it was to scan first count as timed out. 0: no limit */
+	uint64_t timeout_ns;
 	/* Deadline scans may take this % of a core: as streams multiply the
 	 * deadline grows from flush_ns (0: it never does). */
 	uint32_t budget_pct;
@@ -93,6 +97,7 @@ struct ys_engine_stats {
 	uint64_t undecided;	/* rules the end of a stream could not decide */
 	uint64_t suppressed;	/* match events past max_matches */
 	uint64_t deadline_scans;
+	uint64_t timeouts;	/* scans stopped by --scan-timeout */
 };
 
 struct ys_engine {
@@ -120,6 +125,7 @@ struct ys_engine {
 	bool origin;		/* the window starts at the stream's first byte */
 	bool final;		/* ... ends at its last */
 	bool deferred;		/* a verdict waits for the next window */
+	bool timed_out;		/* the last scan passed the time limit */
 	int cb_err;
 	uint32_t gen;		/* per-scan memo of rule trust */
 	uint32_t *memo;

@@ -79,6 +79,8 @@ void ys_stats_text_stream(struct ys_buf *b, const struct ys_table *t, const stru
 	if (live)
 		ys_buf_printf(b, "  - Bytes dropped: %llu\n",
 			      (unsigned long long)(s->bytes_dropped + s->bytes_truncated));
+	if (s->bytes_timed_out)
+		ys_buf_printf(b, "  - Bytes timed out: %llu\n", (unsigned long long)s->bytes_timed_out);
 	activity_text(b, r, s);
 }
 
@@ -110,6 +112,7 @@ void ys_stats_stream_json(struct ys_json *j, const struct ys_table *t, const str
 	if (live) {
 		ys_json_ku64(j, "bytes_dropped", s->bytes_dropped);
 		ys_json_ku64(j, "bytes_truncated", s->bytes_truncated);
+		ys_json_ku64(j, "bytes_timed_out", s->bytes_timed_out);
 		ys_json_ku64(j, "bytes_late", s->bytes_late);
 		ys_json_ku64(j, "bytes_waiting", ys_ro_held(&s->ro));
 		if (s->view)

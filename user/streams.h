@@ -87,6 +87,7 @@ struct ys_stream {
 	uint64_t bytes_scanned;
 	uint64_t bytes_dropped;		/* lost before us: ring buffer full */
 	uint64_t bytes_truncated;	/* past the per-write capture cap */
+	uint64_t bytes_timed_out;	/* their scan passed --scan-timeout */
 	uint64_t bytes_late;		/* of bytes_scanned: scanned on their own, having come
 					 * after their place in the order was given up */
 	uint64_t lines;

@@ -80,4 +80,27 @@ ys_stop
 expect_eq "... the command ends, status 0" 0 "$YSRC"
 jcheck "... every byte accounted: written == scanned == the kernel's count" "$TMP/lim.ev" \
 	'SUMMARY["bytes_written"] == SUMMARY["kernel"]["bytes_written"] == SUMMARY["bytes_scanned"] and SUMMARY["bytes_unseen"] == 0 and SUMMARY["complete"]'
+# a scan that takes too long is stopped (--scan-timeout): its bytes count as
+# timed out, and the streams that wait behind it go on. A regex that scans
+# text of 'a's at a few KB/s, one worker: without the limit the second
+# stream's key would wait minutes behind the first.
+SLOW=$TMP/slow.yar
+cat >"$SLOW" <<'EOF'
+rule slow_re { strings: $a = /a[^\n]{0,2000}[0-9]/ condition: $a }
+rule aws_example_key { strings: $k = "AKIAIOSFODNN7EXAMPLE" condition: $k }
+EOF
+SLOWW="import os; a = os.open('$TMP/slow.a', os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600); os.write(a, b'a' * (256 << 10)); os.close(a); k = os.open('$TMP/slow.k', os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600); os.write(k, b'key AKIAIOSFODNN7EXAMPLE\n')"
+expect_exit "a slow regex on 256 KiB, --scan-timeout 200, one worker, then a key in another file" 0 \
+	"$YARASNOOP" --no-control -r "$SLOW" --format json -o "$EV" --workers 1 --scan-timeout 200 -- "$PY" -c "$SLOWW"
+jcheck "... the key is found" "$EV" "[(e['rule'], e['stream']['path']) for e in M] == [('aws_example_key', '$TMP/slow.k')]"
+jcheck "... the slow stream's bytes count as timed out, its accounting exact" "$EV" \
+	"[(e['bytes_written'], e['bytes_timed_out'] > 0, e['bytes_scanned'] + e['bytes_dropped'] + e['bytes_truncated'] + e['bytes_timed_out']) for e in ENDS if e['path'] == '$TMP/slow.a'] == [(256 << 10, True, 256 << 10)]"
+jcheck "... the summary says why it is incomplete" "$EV" \
+	'not SUMMARY["complete"] and "scans timed out" in SUMMARY["incomplete"] and SUMMARY["bytes_timed_out"] > 0 and SUMMARY["scans_timed_out"] > 0'
+expect_exit "... the 'a's alone, --fail-on-match: nothing matched, the gate fails closed (5)" 5 \
+	"$YARASNOOP" --no-control -r "$SLOW" --format json -o "$EV" --workers 1 --scan-timeout 200 --fail-on-match -- \
+	"$PY" -c "import os; os.write(1, b'a' * (128 << 10))"
+check "... saying so on stderr" grep -q "incomplete scan: .*scans timed out" "$TMP/err"
+expect_exit "--scan-timeout with no number: exit 2" 2 "$YARASNOOP" --scan-timeout x -- true
+check "... naming the option" grep -q -- "--scan-timeout" "$TMP/err"
 echo "1..$_n"

@@ -103,7 +103,7 @@ check "... yarasnoop still runs" kill -0 "$ys"
 expect_eq "... created 0600" 600 "$(stat -c %a "$TMP/rot.ev")"
 touch "$GO.1"
 check "the next match goes to the new file" poll grep -qs '"rule":"o_mark"' "$TMP/rot.ev"
-expect_eq "... and the rotated file keeps only the first" 1 "$(grep -c '"rule":"o_mark"' "$TMP/rot.ev.1")"
+expect_eq "... and the rotated file keeps only the first" 1 "$(grep -c '^{"type":"match",.*"rule":"o_mark"' "$TMP/rot.ev.1")"
 # a symlink planted where the next file will be: refused, events stay where they were
 mv "$TMP/rot.ev" "$TMP/rot.ev.2"
 ln -s "$TMP/target" "$TMP/rot.ev"
