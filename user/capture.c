@@ -28,22 +28,24 @@
 /* Tracepoints beyond a program's own SEC(): one program serves a family. */
 /* the write family's exits and enters (7 each) and the close family's (3) */
 #define YS_EXTRA_LINKS 32
-/* Our maps, programs and links, by id: bpf() calls on them are tampering. */
-#define YS_OWNED_MAX 64
+/* Our maps, programs and links, by id: bpf() calls on them are tampering.
+ * The main object has about 25 maps, 50 programs and as many links, the
+ * TLS object a few more. */
+#define YS_OWNED_MAX 512
 
 struct owned {
 	uint32_t id;
-	uint8_t kind;		/* enum owned_kind */
+	uint8_t kind;		/* enum ys_owned_kind */
 	char name[BPF_OBJ_NAME_LEN];
 };
 
-enum owned_kind { OWN_MAP, OWN_PROG, OWN_LINK };
 
 struct ys_capture {
 	struct yarasnoop_bpf *skel;
 	struct bpf_link *links[YS_EXTRA_LINKS];
 	int nlinks;
 	struct owned owned[YS_OWNED_MAX];
+	uint32_t owned_full;		/* objects past YS_OWNED_MAX */
 	int nowned;
 	struct ys_map_sizes sizes;
 	struct ring_buffer *rb;
@@ -376,24 +378,36 @@ static int set_cgroup(struct ys_capture *c, const char *path)
 	return err;
 }
 
-static void own(struct ys_capture *c, int fd, enum owned_kind kind, const char *name)
+void ys_capture_own(struct ys_capture *c, int fd, enum ys_owned_kind kind, const char *name)
 {
 	union {
 		struct bpf_map_info map;
 		struct bpf_prog_info prog;
 		struct bpf_link_info link;
 	} info;
-	uint32_t len = sizeof(info);
+	uint32_t len = sizeof(info), id;
 	struct owned *o;
 
-	if (fd < 0 || c->nowned >= YS_OWNED_MAX)
+	if (fd < 0)
 		return;
+	if (c->nowned >= YS_OWNED_MAX) {
+		if (c->owned_full++)
+			return;
+		ys_note("warning: more than %d BPF objects of ours: bpf() calls on the rest are not told apart",
+			YS_OWNED_MAX);
+		return;
+	}
 	memset(&info, 0, sizeof(info));
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return;
+	id = kind == YS_OWN_MAP ? info.map.id : kind == YS_OWN_PROG ? info.prog.id : info.link.id;
+	/* the TLS object shares the main object's maps */
+	for (int i = 0; i < c->nowned; i++)
+		if (c->owned[i].kind == kind && c->owned[i].id == id)
+			return;
 	o = &c->owned[c->nowned++];
 	o->kind = (uint8_t)kind;
-	o->id = kind == OWN_MAP ? info.map.id : kind == OWN_PROG ? info.prog.id : info.link.id;
+	o->id = id;
 	snprintf(o->name, sizeof(o->name), "%s", name);
 }
 
@@ -405,20 +419,20 @@ static void collect_owned(struct ys_capture *c)
 	struct bpf_map *map;
 
 	bpf_object__for_each_map(map, c->skel->obj)
-		own(c, bpf_map__fd(map), OWN_MAP, bpf_map__name(map));
+		ys_capture_own(c, bpf_map__fd(map), YS_OWN_MAP, bpf_map__name(map));
 	bpf_object__for_each_program(prog, c->skel->obj)
-		own(c, bpf_program__fd(prog), OWN_PROG, bpf_program__name(prog));
+		ys_capture_own(c, bpf_program__fd(prog), YS_OWN_PROG, bpf_program__name(prog));
 	for (int i = 0; i < sk->prog_cnt; i++)
 		if (*sk->progs[i].link)
-			own(c, bpf_link__fd(*sk->progs[i].link), OWN_LINK, sk->progs[i].name);
+			ys_capture_own(c, bpf_link__fd(*sk->progs[i].link), YS_OWN_LINK, sk->progs[i].name);
 	for (int i = 0; i < c->nlinks; i++)
-		own(c, bpf_link__fd(c->links[i]), OWN_LINK, "family");
+		ys_capture_own(c, bpf_link__fd(c->links[i]), YS_OWN_LINK, "family");
 }
 
 bool ys_capture_owns(const struct ys_capture *c, uint32_t cmd, uint32_t id, const char **name)
 {
-	enum owned_kind kind = cmd == BPF_PROG_GET_FD_BY_ID ? OWN_PROG :
-			       cmd == BPF_LINK_GET_FD_BY_ID ? OWN_LINK : OWN_MAP;
+	enum ys_owned_kind kind = cmd == BPF_PROG_GET_FD_BY_ID ? YS_OWN_PROG :
+			       cmd == BPF_LINK_GET_FD_BY_ID ? YS_OWN_LINK : YS_OWN_MAP;
 
 	for (int i = 0; id && i < c->nowned; i++)
 		if (c->owned[i].id == id && c->owned[i].kind == kind) {
@@ -449,7 +463,7 @@ int ys_capture_seal(struct ys_capture *c)
 		ys_dbg("froze map %s", bpf_map__name(map));
 	}
 	for (int i = 0; i < c->nowned; i++)
-		if (c->owned[i].kind == OWN_MAP)
+		if (c->owned[i].kind == YS_OWN_MAP)
 			ys_dbg("map %s id %u", c->owned[i].name, c->owned[i].id);
 	return 0;
 }

@@ -60,6 +60,10 @@ int ys_capture_trace_pid(struct ys_capture *c, uint32_t tgid, bool follow, uint3
 int ys_capture_seal(struct ys_capture *c);
 /* Is id (of the kind that bpf() command cmd names) one of our maps,
  * programs or links? Its name in *name. */
+enum ys_owned_kind { YS_OWN_MAP, YS_OWN_PROG, YS_OWN_LINK };
+/* One more object of ours (the TLS object's): bpf() calls on it are
+ * tampering, as on the main object's. */
+void ys_capture_own(struct ys_capture *c, int fd, enum ys_owned_kind kind, const char *name);
 bool ys_capture_owns(const struct ys_capture *c, uint32_t cmd, uint32_t id, const char **name);
 int ys_capture_ring_fd(struct ys_capture *c);
 /* Hands every record waiting in the ring to the ops; returns how many, or

@@ -114,6 +114,8 @@ static int attach_gnutls(struct ys_tls *t)
 
 int ys_tls_open(struct ys_capture *cap, const struct ys_capture_opts *o, struct ys_tls **out)
 {
+	struct bpf_program *prog;
+	struct bpf_map *map;
 	struct ys_tls *t;
 	struct tls_bpf *s;
 	int err;
@@ -157,6 +159,13 @@ int ys_tls_open(struct ys_capture *cap, const struct ys_capture_opts *o, struct 
 		err = -ENOTSUP;
 		goto cleanup;
 	}
+	/* bpf() calls on these are tampering too */
+	bpf_object__for_each_map(map, s->obj)
+		ys_capture_own(cap, bpf_map__fd(map), YS_OWN_MAP, bpf_map__name(map));
+	bpf_object__for_each_program(prog, s->obj)
+		ys_capture_own(cap, bpf_program__fd(prog), YS_OWN_PROG, bpf_program__name(prog));
+	for (size_t i = 0; i < t->nlinks; i++)
+		ys_capture_own(cap, bpf_link__fd(t->links[i]), YS_OWN_LINK, "tls uprobe");
 	*out = t;
 	return 0;
 cleanup:

@@ -98,6 +98,13 @@ expect_eq "bpf() on maps of its own: not a failure (exit 0)" 0 $?
 jcheck "... told once per process: map_create, not ours" "$EV" \
 	"[(e['cmd'], e['ours'], e['object']) for e in EVENTS if e['type'] == 'bpf'] == [('map_create', False, None)] and SUMMARY['user']['bpf_calls_other'] == 3 and SUMMARY['complete']"
 
+# ---- every object of ours is known, the TLS object's too ----
+# (bpftool link show opens each link by id: ours are events, by name)
+"$YARASNOOP" --no-control --tls -r "$R" --format json -o "$EV" -- bpftool link show >/dev/null 2>"$TMP/err"
+expect_eq "bpftool link show, traced, with --tls: exit 0 (no --fail-on-match)" 0 $?
+jcheck "... the links it opens of ours are named: the write hooks, the route hooks, the TLS uprobes" "$EV" \
+	"{'tp_exit_write', 'tp_exit_sendfil', 'tls uprobe'} <= {e['object'] for e in EVENTS if e['type'] == 'bpf' and e['ours']} and not SUMMARY['complete']"
+
 # ---- a full stream table is loss, told while it happens ----
 # --max-streams 4096: a kernel table of 16384 (its least); 16500 files
 mkdir "$TMP/files"
