@@ -491,8 +491,11 @@ static int enforce_limits(struct ys_shard *sh)
 		ys_engine_shed_exact(&sh->engine, mine > (size_t)excess ? mine - (size_t)excess : 0);
 		publish_memory(sh);
 	}
-	while (sh->table.n && (atomic_load(&L->streams) > L->cfg.max_streams ||
-			       (sh->table.n > 1 && atomic_load(&L->memory) > (int64_t)L->cfg.max_memory))) {
+	/* a worker keeps its most recent stream: the one just opened, whose
+	 * bytes are on their way (over the limit by at most a stream a
+	 * worker) */
+	while (sh->table.n > 1 && (atomic_load(&L->streams) > L->cfg.max_streams ||
+				   atomic_load(&L->memory) > (int64_t)L->cfg.max_memory)) {
 		err = evict_one(sh);
 		publish_memory(sh);
 		if (err)
