@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -51,10 +52,73 @@ enum ys_hooks ys_hooks_fallback(void)
 	return EXIT_ONLY ? YS_HOOKS_TRACEPOINT : YS_HOOKS_ENTER_EXIT;
 }
 
+/* The preemption model: the word in parentheses of debugfs's sched/preempt
+ * ("none (voluntary) full"), else preempt= on the command line, else what
+ * the build says in uname -v. 0 if unknown. */
+static int preempt_model(char *model, size_t len)
+{
+	char line[256], *l, *r;
+	struct utsname u;
+	FILE *f;
+
+	f = fopen("/sys/kernel/debug/sched/preempt", "re");
+	if (f) {
+		l = fgets(line, sizeof(line), f) ? strchr(line, '(') : NULL;
+		r = l ? strchr(l, ')') : NULL;
+		fclose(f);
+		if (l && r) {
+			snprintf(model, len, "%.*s", (int)(r - l - 1), l + 1);
+			return 1;
+		}
+	}
+	f = fopen("/proc/cmdline", "re");
+	if (f) {
+		l = fgets(line, sizeof(line), f) ? strstr(line, "preempt=") : NULL;
+		fclose(f);
+		if (l && (l == line || l[-1] == ' ')) {
+			snprintf(model, len, "%.*s", (int)strcspn(l + 8, " \n"), l + 8);
+			return 1;
+		}
+	}
+	if (uname(&u))
+		return 0;
+	if (strstr(u.version, "PREEMPT_RT"))
+		snprintf(model, len, "rt");
+	else if (strstr(u.version, "PREEMPT_DYNAMIC"))
+		return 0;	/* the build's default: not said */
+	else if (strstr(u.version, " PREEMPT "))
+		snprintf(model, len, "full");
+	else
+		snprintf(model, len, "voluntary");	/* or none */
+	return 1;
+}
+
+/* A trampoline's program runs with migration disabled, not preemption: on
+ * a kernel that preempts kernel code, another writer on the same CPU could
+ * run between its steps and take the per-CPU buffers it is filling (the
+ * copy state, the path buffer), mixing two writes' bytes. The tracepoints
+ * run with preemption disabled. */
+static int preemption_safe(char *why, size_t len)
+{
+	char model[32];
+
+	if (!preempt_model(model, sizeof(model))) {
+		snprintf(why, len, "cannot tell whether this kernel preempts kernel code (mount debugfs to show sched/preempt), and a trampoline's program must not be preempted");
+		return -EOPNOTSUPP;
+	}
+	if (strcmp(model, "none") && strcmp(model, "voluntary")) {
+		snprintf(why, len, "this kernel preempts kernel code (preempt=%s): a trampoline's program could be preempted halfway, and its per-CPU buffers shared",
+			 model);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
 /* The smallest trampoline: fexit on the write syscall's function, a
  * program that returns 0, loaded and attached, then let go. A kernel that
  * refuses it says so at load (lockdown, a BPF LSM, no trampolines on this
- * architecture: EPERM, ENOTSUPP) or at attach. */
+ * architecture: EPERM, ENOTSUPP) or at attach. Then whether the kernel
+ * would preempt one. */
 int ys_hooks_probe(char *why, size_t len)
 {
 	const struct bpf_insn prog[] = {
@@ -89,8 +153,9 @@ int ys_hooks_probe(char *why, size_t len)
 			 SYS_PREFIX, strerror(errno));
 		goto cleanup;
 	}
-	snprintf(why, len, "an fexit program on %swrite loads and attaches", SYS_PREFIX);
-	err = 0;
+	err = preemption_safe(why, len);
+	if (!err)
+		snprintf(why, len, "an fexit program on %swrite loads and attaches", SYS_PREFIX);
 cleanup:
 	if (link >= 0)
 		close(link);
