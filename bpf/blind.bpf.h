@@ -602,8 +602,7 @@ static __always_inline int uring_writes(__u8 op)
 
 #define REQ_F_FIXED_FILE 1
 
-SEC("tp_btf/io_uring_submit_req")
-int BPF_PROG(on_uring_submit, struct io_kiocb *req)
+static __always_inline int uring_submitted(struct io_kiocb *req)
 {
 	struct blind_call bc = { .route = YS_BLIND_IO_URING, .fd = -1, .src_fd = -1 };
 	struct uring_req ur;
@@ -624,19 +623,47 @@ int BPF_PROG(on_uring_submit, struct io_kiocb *req)
 	return 0;
 }
 
+static __always_inline void uring_done(struct uring_req *ur, __u64 key, int res)
+{
+	if (ur->sized)
+		blind_count(ur->tgid, YS_BLIND_IO_URING, 0, res > 0 ? (__u64)res : 0, -1);
+	bpf_map_delete_elem(&uring_reqs, &key);
+}
+
+SEC("tp_btf/io_uring_submit_req")
+int BPF_PROG(on_uring_submit, struct io_kiocb *req)
+{
+	return uring_submitted(req);
+}
+
 SEC("tp_btf/io_uring_complete")
 int BPF_PROG(on_uring_complete, void *ctx_, struct io_kiocb *req, struct io_uring_cqe *cqe)
 {
 	__u64 key = (__u64)req;
 	struct uring_req *ur = bpf_map_lookup_elem(&uring_reqs, &key);
-	int res;
 
-	if (!ur)
-		return 0;
-	res = BPF_CORE_READ(cqe, res);
-	if (ur->sized)
-		blind_count(ur->tgid, YS_BLIND_IO_URING, 0, res > 0 ? (__u64)res : 0, -1);
-	bpf_map_delete_elem(&uring_reqs, &key);
+	if (ur)
+		uring_done(ur, key, BPF_CORE_READ(cqe, res));
+	return 0;
+}
+
+/* Before 6.4 (Debian 12's 6.1): the submit event was io_uring_submit_sqe,
+ * and the completion carried its result itself. User space loads these or
+ * the two above, by the kernel's BTF. */
+SEC("tp_btf/io_uring_submit_sqe")
+int BPF_PROG(on_uring_submit_sqe, struct io_kiocb *req)
+{
+	return uring_submitted(req);
+}
+
+SEC("tp_btf/io_uring_complete")
+int BPF_PROG(on_uring_complete_res, void *ctx_, void *req, __u64 user_data, int res)
+{
+	__u64 key = (__u64)req;
+	struct uring_req *ur = bpf_map_lookup_elem(&uring_reqs, &key);
+
+	if (ur)
+		uring_done(ur, key, res);
 	return 0;
 }
 

@@ -169,15 +169,40 @@ static bool starts(const char *s, const char *prefix)
 	return !strncmp(s, prefix, strlen(prefix));
 }
 
+/* io_uring's events, as this kernel names them: 6.4 renamed the submit
+ * event io_uring_submit_req, and its completion event carries the CQE
+ * instead of the result. 2: those, 1: the older, 0: no io_uring. */
+static int uring_events(void)
+{
+	static const char *const dirs[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
+	char path[128];
+
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		snprintf(path, sizeof(path), "%s/events/io_uring/io_uring_submit_req", dirs[i]);
+		if (!access(path, F_OK))
+			return 2;
+		snprintf(path, sizeof(path), "%s/events/io_uring/io_uring_submit_sqe", dirs[i]);
+		if (!access(path, F_OK))
+			return 1;
+	}
+	return 0;
+}
+
 void ys_hooks_select(struct bpf_object *obj, enum ys_hooks h)
 {
 	bool fexit = h == YS_HOOKS_FEXIT;
 	struct bpf_program *prog;
+	int uring = uring_events();
 
 	bpf_object__for_each_program(prog, obj) {
 		const char *sec = bpf_program__section_name(prog);
+		const char *name = bpf_program__name(prog);
 
-		if (starts(sec, "fexit/") || starts(sec, "fentry/"))
+		if (!strcmp(name, "on_uring_submit") || !strcmp(name, "on_uring_complete"))
+			bpf_program__set_autoload(prog, uring == 2);
+		else if (!strcmp(name, "on_uring_submit_sqe") || !strcmp(name, "on_uring_complete_res"))
+			bpf_program__set_autoload(prog, uring == 1);
+		else if (starts(sec, "fexit/") || starts(sec, "fentry/"))
 			bpf_program__set_autoload(prog, fexit);
 		else if (starts(sec, "tracepoint/syscalls/sys_enter_write"))
 			bpf_program__set_autoload(prog, h == YS_HOOKS_ENTER_EXIT);

@@ -34,7 +34,8 @@ enum ys_hooks ys_hooks_fallback(void);
  * function? 0, or a negative errno with the reason in why. */
 int ys_hooks_probe(char *why, size_t len);
 /* Loads, of obj's programs, those of hooks h (one of the three kinds): the
- * syscall tracepoints or the trampolines, whichever h is not is left out. */
+ * syscall tracepoints or the trampolines, whichever h is not is left out;
+ * and the io_uring programs of the events this kernel has. */
 void ys_hooks_select(struct bpf_object *obj, enum ys_hooks h);
 
 #endif
