@@ -175,6 +175,23 @@ PY
 	_n=$((_n + $(grep -cE '^(not )?ok ' "$TMP/checks")))
 done
 
+# a kernel that preempts kernel code gets no trampolines (their programs
+# would share per-CPU buffers): the model switched at run time, and back
+P=/sys/kernel/debug/sched/preempt
+was=$(sed -n 's/.*(\([a-z]*\)).*/\1/p' "$P" 2>/dev/null)
+if [[ $was == voluntary || $was == none ]] && [[ " $HOOKS " == *" fexit "* ]] && echo full >"$P" 2>/dev/null; then
+	expect_exit "preempt=full: --hooks fexit is refused" 3 "$YARASNOOP" --no-control --hooks fexit -- true
+	expect_grep "... saying the kernel preempts kernel code" \
+		'^yarasnoop: --hooks fexit: this kernel preempts kernel code \(preempt=full\)' "$TMP/err"
+	expect_exit "preempt=full: --hooks auto runs" 0 "$YARASNOOP" --no-control -v -- true
+	expect_grep "... on the tracepoints, and -v says why" \
+		'^yarasnoop: hooks: tracepoint \(this kernel preempts kernel code \(preempt=full\)' "$TMP/err"
+	echo "$was" >"$P"
+	check "the preemption model is $was again" grep -q "($was)" "$P"
+else
+	skip "preempt=full refuses trampolines: this kernel cannot switch its preemption model ($P), or has no trampolines"
+fi
+
 # a flood through a tiny ring: the kernel's ring refuses records, the loss is
 # counted to the byte, and detection goes on after it
 expect_exit "a flood through a 64K ring" 0 "$YARASNOOP" --no-control -r "$TESTDATA/live.yar" --format json \
