@@ -227,29 +227,13 @@ static __always_inline int declare_fd_to_fd(__u32 route, long ret, int out_arg, 
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_exit_splice")
-int tp_exit_splice(struct trace_event_raw_sys_exit *ctx)
-{
-	return declare_fd_to_fd(YS_BLIND_SPLICE, ctx->ret, 3, 1);
-}
+SYSCALL_EXIT(splice, declare_fd_to_fd(YS_BLIND_SPLICE, ret, 3, 1))
 
-SEC("tracepoint/syscalls/sys_exit_tee")
-int tp_exit_tee(struct trace_event_raw_sys_exit *ctx)
-{
-	return declare_fd_to_fd(YS_BLIND_TEE, ctx->ret, 2, 1);
-}
+SYSCALL_EXIT(tee, declare_fd_to_fd(YS_BLIND_TEE, ret, 2, 1))
 
-SEC("tracepoint/syscalls/sys_exit_sendfile64")
-int tp_exit_sendfile64(struct trace_event_raw_sys_exit *ctx)
-{
-	return declare_fd_to_fd(YS_BLIND_SENDFILE, ctx->ret, 1, 2);
-}
+SYSCALL_EXIT(sendfile64, declare_fd_to_fd(YS_BLIND_SENDFILE, ret, 1, 2))
 
-SEC("tracepoint/syscalls/sys_exit_copy_file_range")
-int tp_exit_copy_file_range(struct trace_event_raw_sys_exit *ctx)
-{
-	return declare_fd_to_fd(YS_BLIND_COPY_FILE_RANGE, ctx->ret, 3, 1);
-}
+SYSCALL_EXIT(copy_file_range, declare_fd_to_fd(YS_BLIND_COPY_FILE_RANGE, ret, 3, 1))
 
 /* ---- memory shared with a file or another process ---- */
 
@@ -269,15 +253,14 @@ static __always_inline bool shared_file(struct file *file)
 	return file && BPF_CORE_READ(file, f_inode, i_sb, s_magic) != ANON_INODE_FS_MAGIC;
 }
 
-SEC("tracepoint/syscalls/sys_exit_mmap")
-int tp_exit_mmap(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int exit_mmap(long ret)
 {
 	struct blind_call bc = { .route = YS_BLIND_MMAP_SHARED, .src_fd = -1 };
 	struct task_struct *task;
 	struct pt_regs *regs;
 	__u64 id, prot, flags, type;
 
-	if ((unsigned long)ctx->ret >= (unsigned long)-4095L || !(id = traced_caller()))
+	if ((unsigned long)ret >= (unsigned long)-4095L || !(id = traced_caller()))
 		return 0;
 	task = bpf_get_current_task_btf();
 	regs = sys_regs(task);
@@ -295,6 +278,7 @@ int tp_exit_mmap(struct trace_event_raw_sys_exit *ctx)
 	declare(task, id, &bc);
 	return 0;
 }
+SYSCALL_EXIT(mmap, exit_mmap(ret))
 
 struct vma_ctx {
 	struct file *file;
@@ -357,29 +341,20 @@ static __always_inline int declare_mprotect(long ret)
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_exit_mprotect")
-int tp_exit_mprotect(struct trace_event_raw_sys_exit *ctx)
-{
-	return declare_mprotect(ctx->ret);
-}
+SYSCALL_EXIT(mprotect, declare_mprotect(ret))
 
-SEC("tracepoint/syscalls/sys_exit_pkey_mprotect")
-int tp_exit_pkey_mprotect(struct trace_event_raw_sys_exit *ctx)
-{
-	return declare_mprotect(ctx->ret);
-}
+SYSCALL_EXIT(pkey_mprotect, declare_mprotect(ret))
 
 #define SHM_RDONLY 010000
 
-SEC("tracepoint/syscalls/sys_exit_shmat")
-int tp_exit_shmat(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int exit_shmat(long ret)
 {
 	struct blind_call bc = { .route = YS_BLIND_SHM, .fd = -1, .src_fd = -1 };
 	struct task_struct *task;
 	struct pt_regs *regs;
 	__u64 id;
 
-	if ((unsigned long)ctx->ret >= (unsigned long)-4095L || !(id = traced_caller()))
+	if ((unsigned long)ret >= (unsigned long)-4095L || !(id = traced_caller()))
 		return 0;
 	task = bpf_get_current_task_btf();
 	regs = sys_regs(task);
@@ -389,6 +364,7 @@ int tp_exit_shmat(struct trace_event_raw_sys_exit *ctx)
 	declare(task, id, &bc);
 	return 0;
 }
+SYSCALL_EXIT(shmat, exit_shmat(ret))
 
 /* ---- bytes handed to the kernel for others to read ---- */
 
@@ -419,59 +395,26 @@ static __always_inline int declare_sized(__u32 route, long ret, int fd_arg, int 
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_exit_msgsnd")
-int tp_exit_msgsnd(struct trace_event_raw_sys_exit *ctx)
-{
-	return declare_sized(YS_BLIND_MSGSND, ctx->ret, 0, 3, 1, false);
-}
+SYSCALL_EXIT(msgsnd, declare_sized(YS_BLIND_MSGSND, ret, 0, 3, 1, false))
 
-SEC("tracepoint/syscalls/sys_exit_mq_timedsend")
-int tp_exit_mq_timedsend(struct trace_event_raw_sys_exit *ctx)
-{
-	return declare_sized(YS_BLIND_MQ_SEND, ctx->ret, 1, 3, 0, false);
-}
+SYSCALL_EXIT(mq_timedsend, declare_sized(YS_BLIND_MQ_SEND, ret, 1, 3, 0, false))
 
-SEC("tracepoint/syscalls/sys_exit_setxattr")
-int tp_exit_setxattr(struct trace_event_raw_sys_exit *ctx)
-{
-	return declare_sized(YS_BLIND_XATTR, ctx->ret, 0, 4, 0, true);
-}
+SYSCALL_EXIT(setxattr, declare_sized(YS_BLIND_XATTR, ret, 0, 4, 0, true))
 
-SEC("tracepoint/syscalls/sys_exit_lsetxattr")
-int tp_exit_lsetxattr(struct trace_event_raw_sys_exit *ctx)
-{
-	return declare_sized(YS_BLIND_XATTR, ctx->ret, 0, 4, 0, true);
-}
+SYSCALL_EXIT(lsetxattr, declare_sized(YS_BLIND_XATTR, ret, 0, 4, 0, true))
 
-SEC("tracepoint/syscalls/sys_exit_fsetxattr")
-int tp_exit_fsetxattr(struct trace_event_raw_sys_exit *ctx)
-{
-	return declare_sized(YS_BLIND_XATTR, ctx->ret, 1, 4, 0, false);
-}
+SYSCALL_EXIT(fsetxattr, declare_sized(YS_BLIND_XATTR, ret, 1, 4, 0, false))
 
-SEC("tracepoint/syscalls/sys_exit_sethostname")
-int tp_exit_sethostname(struct trace_event_raw_sys_exit *ctx)
-{
-	return declare_sized(YS_BLIND_HOSTNAME, ctx->ret, 0, 2, 0, false);
-}
+SYSCALL_EXIT(sethostname, declare_sized(YS_BLIND_HOSTNAME, ret, 0, 2, 0, false))
 
-SEC("tracepoint/syscalls/sys_exit_setdomainname")
-int tp_exit_setdomainname(struct trace_event_raw_sys_exit *ctx)
-{
-	return declare_sized(YS_BLIND_HOSTNAME, ctx->ret, 0, 2, 0, false);
-}
+SYSCALL_EXIT(setdomainname, declare_sized(YS_BLIND_HOSTNAME, ret, 0, 2, 0, false))
 
-SEC("tracepoint/syscalls/sys_exit_add_key")
-int tp_exit_add_key(struct trace_event_raw_sys_exit *ctx)
-{
-	return declare_sized(YS_BLIND_KEYRING, ctx->ret, 0, 4, 0, false);
-}
+SYSCALL_EXIT(add_key, declare_sized(YS_BLIND_KEYRING, ret, 0, 4, 0, false))
 
 #define KEYCTL_UPDATE 2
 #define KEYCTL_INSTANTIATE 12
 
-SEC("tracepoint/syscalls/sys_exit_keyctl")
-int tp_exit_keyctl(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int exit_keyctl(long ret)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct pt_regs *regs = sys_regs(task);
@@ -479,11 +422,11 @@ int tp_exit_keyctl(struct trace_event_raw_sys_exit *ctx)
 
 	if (op != KEYCTL_UPDATE && op != KEYCTL_INSTANTIATE)
 		return 0;
-	return declare_sized(YS_BLIND_KEYRING, ctx->ret, 0, 4, 0, false);
+	return declare_sized(YS_BLIND_KEYRING, ret, 0, 4, 0, false);
 }
+SYSCALL_EXIT(keyctl, exit_keyctl(ret))
 
-SEC("tracepoint/syscalls/sys_exit_process_vm_writev")
-int tp_exit_process_vm_writev(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int exit_process_vm_writev(long ret)
 {
 	struct blind_call bc = { .route = YS_BLIND_PROCESS_VM_WRITEV, .fd = -1, .src_fd = -1,
 				 .flags = YS_BLIND_F_BYTES };
@@ -491,15 +434,16 @@ int tp_exit_process_vm_writev(struct trace_event_raw_sys_exit *ctx)
 	struct pt_regs *regs;
 	__u64 id;
 
-	if (ctx->ret <= 0 || !(id = traced_caller()))
+	if (ret <= 0 || !(id = traced_caller()))
 		return 0;
 	task = bpf_get_current_task_btf();
 	regs = sys_regs(task);
-	bc.bytes = (__u64)ctx->ret;
+	bc.bytes = (__u64)ret;
 	bc.arg = (__s64)ARG1(regs);	/* the target pid */
 	declare(task, id, &bc);
 	return 0;
 }
+SYSCALL_EXIT(process_vm_writev, exit_process_vm_writev(ret))
 
 #define PTRACE_POKETEXT 4
 #define PTRACE_POKEDATA 5
@@ -508,15 +452,14 @@ int tp_exit_process_vm_writev(struct trace_event_raw_sys_exit *ctx)
 #define PTRACE_SETFPREGS 15
 #define PTRACE_SETREGSET 0x4205
 
-SEC("tracepoint/syscalls/sys_exit_ptrace")
-int tp_exit_ptrace(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int exit_ptrace(long ret)
 {
 	struct blind_call bc = { .route = YS_BLIND_PTRACE_POKE, .fd = -1, .src_fd = -1 };
 	struct task_struct *task;
 	struct pt_regs *regs;
 	__u64 id, req;
 
-	if (ctx->ret < 0 || !(id = traced_caller()))
+	if (ret < 0 || !(id = traced_caller()))
 		return 0;
 	task = bpf_get_current_task_btf();
 	regs = sys_regs(task);
@@ -531,6 +474,7 @@ int tp_exit_ptrace(struct trace_event_raw_sys_exit *ctx)
 	declare(task, id, &bc);
 	return 0;
 }
+SYSCALL_EXIT(ptrace, exit_ptrace(ret))
 
 #define TIOCSTI 0x5412
 #define FICLONE 0x40049409
@@ -542,8 +486,7 @@ struct clone_range {
 };
 
 /* ioctl runs for every process: the command is checked first. */
-SEC("tracepoint/syscalls/sys_exit_ioctl")
-int tp_exit_ioctl(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int exit_ioctl(long ret)
 {
 	struct blind_call bc = { .src_fd = -1, .arg = -1, .flags = YS_BLIND_F_BYTES };
 	struct task_struct *task = bpf_get_current_task_btf();
@@ -554,7 +497,7 @@ int tp_exit_ioctl(struct trace_event_raw_sys_exit *ctx)
 
 	if (cmd != TIOCSTI && cmd != FICLONE && cmd != FICLONERANGE)
 		return 0;
-	if (ctx->ret < 0 || !(id = traced_caller()))
+	if (ret < 0 || !(id = traced_caller()))
 		return 0;
 	bc.fd = (__s32)ARG1(regs);
 	if (cmd == TIOCSTI) {
@@ -576,6 +519,7 @@ int tp_exit_ioctl(struct trace_event_raw_sys_exit *ctx)
 	declare(task, id, &bc);
 	return 0;
 }
+SYSCALL_EXIT(ioctl, exit_ioctl(ret))
 
 /* ---- asynchronous I/O ---- */
 
@@ -615,21 +559,21 @@ static long aio_one(__u32 i, void *data)
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_exit_io_submit")
-int tp_exit_io_submit(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int exit_io_submit(long ret)
 {
 	struct pt_regs *regs;
 	struct aio_ctx c;
 
-	if (ctx->ret <= 0 || !(c.id = traced_caller()))
+	if (ret <= 0 || !(c.id = traced_caller()))
 		return 0;
 	c.task = bpf_get_current_task_btf();
 	regs = sys_regs(c.task);
 	c.iocbpp = ARG3(regs);
-	c.n = ctx->ret < AIO_SCAN_MAX ? (__u32)ctx->ret : AIO_SCAN_MAX;
+	c.n = ret < AIO_SCAN_MAX ? (__u32)ret : AIO_SCAN_MAX;
 	bpf_loop(AIO_SCAN_MAX, aio_one, &c, 0);
 	return 0;
 }
+SYSCALL_EXIT(io_submit, exit_io_submit(ret))
 
 /* io_uring requests that move bytes out of the process: 1 if the result
  * is a byte count, 2 if not, 0 for the rest. */
@@ -658,8 +602,7 @@ static __always_inline int uring_writes(__u8 op)
 
 #define REQ_F_FIXED_FILE 1
 
-SEC("tp_btf/io_uring_submit_req")
-int BPF_PROG(on_uring_submit, struct io_kiocb *req)
+static __always_inline int uring_submitted(struct io_kiocb *req)
 {
 	struct blind_call bc = { .route = YS_BLIND_IO_URING, .fd = -1, .src_fd = -1 };
 	struct uring_req ur;
@@ -680,19 +623,47 @@ int BPF_PROG(on_uring_submit, struct io_kiocb *req)
 	return 0;
 }
 
+static __always_inline void uring_done(struct uring_req *ur, __u64 key, int res)
+{
+	if (ur->sized)
+		blind_count(ur->tgid, YS_BLIND_IO_URING, 0, res > 0 ? (__u64)res : 0, -1);
+	bpf_map_delete_elem(&uring_reqs, &key);
+}
+
+SEC("tp_btf/io_uring_submit_req")
+int BPF_PROG(on_uring_submit, struct io_kiocb *req)
+{
+	return uring_submitted(req);
+}
+
 SEC("tp_btf/io_uring_complete")
 int BPF_PROG(on_uring_complete, void *ctx_, struct io_kiocb *req, struct io_uring_cqe *cqe)
 {
 	__u64 key = (__u64)req;
 	struct uring_req *ur = bpf_map_lookup_elem(&uring_reqs, &key);
-	int res;
 
-	if (!ur)
-		return 0;
-	res = BPF_CORE_READ(cqe, res);
-	if (ur->sized)
-		blind_count(ur->tgid, YS_BLIND_IO_URING, 0, res > 0 ? (__u64)res : 0, -1);
-	bpf_map_delete_elem(&uring_reqs, &key);
+	if (ur)
+		uring_done(ur, key, BPF_CORE_READ(cqe, res));
+	return 0;
+}
+
+/* Before 6.4 (Debian 12's 6.1): the submit event was io_uring_submit_sqe,
+ * and the completion carried its result itself. User space loads these or
+ * the two above, by the kernel's BTF. */
+SEC("tp_btf/io_uring_submit_sqe")
+int BPF_PROG(on_uring_submit_sqe, struct io_kiocb *req)
+{
+	return uring_submitted(req);
+}
+
+SEC("tp_btf/io_uring_complete")
+int BPF_PROG(on_uring_complete_res, void *ctx_, void *req, __u64 user_data, int res)
+{
+	__u64 key = (__u64)req;
+	struct uring_req *ur = bpf_map_lookup_elem(&uring_reqs, &key);
+
+	if (ur)
+		uring_done(ur, key, res);
 	return 0;
 }
 

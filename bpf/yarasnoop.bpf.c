@@ -9,6 +9,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "arch.bpf.h"
+#include "syshook.bpf.h"
 #include "maps.bpf.h"
 #include "filters.bpf.h"
 #include "fdtable.bpf.h"
@@ -41,28 +42,35 @@ int tp_exit_write(struct trace_event_raw_sys_exit *ctx)
 	return write_exit(ctx->id, ctx->ret);
 }
 
+/* --hooks fexit: one trampoline per member (a trampoline's program is
+ * verified for its one function), the syscall named by its number. */
+TRAMPOLINE_EXIT(write, write_exit(nr_write, ret))
+TRAMPOLINE_EXIT(writev, write_exit(nr_writev, ret))
+TRAMPOLINE_EXIT(pwrite64, write_exit(nr_pwrite64, ret))
+TRAMPOLINE_EXIT(pwritev, write_exit(nr_pwritev, ret))
+TRAMPOLINE_EXIT(pwritev2, write_exit(nr_pwritev2, ret))
+TRAMPOLINE_EXIT(sendto, write_exit(nr_sendto, ret))
+TRAMPOLINE_EXIT(sendmsg, write_exit(nr_sendmsg, ret))
+TRAMPOLINE_EXIT(vmsplice, write_exit(nr_vmsplice, ret))
+
 /* sendmmsg: messages of their own; from the registers at exit, where
  * x86-64 leaves the arguments (the enter stash does not hold a vector) */
-SEC("tracepoint/syscalls/sys_exit_sendmmsg")
-int tp_exit_sendmmsg(struct trace_event_raw_sys_exit *ctx)
-{
-	return sendmmsg_exit(ctx->ret);
-}
+SYSCALL_EXIT(sendmmsg, sendmmsg_exit(ret))
 
 /* ---- stream ends ---- */
 
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 
-/* One program for close, dup2, dup3 and close_range (attached by user
- * space to each that the architecture has). The arguments come from the
- * registers: a tracepoint's context ends with its own syscall's. */
-SEC("tracepoint/syscalls/sys_enter_close")
-int tp_enter_close(struct trace_event_raw_sys_enter *ctx)
+/* One body for close, dup2, dup3 and close_range: one tracepoint program
+ * (attached by user space to each that the architecture has), or a
+ * trampoline each. The arguments come from the registers: a tracepoint's
+ * context ends with its own syscall's. */
+static __always_inline int close_enter(long nr)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct pt_regs *regs;
-	long nr = ctx->id, a0, a1;
+	long a0, a1;
 
 	/* a process with no stream has none to end (yarasnoop has none) */
 	if (!bpf_map_lookup_elem(&procs, &tgid))
@@ -85,6 +93,19 @@ int tp_enter_close(struct trace_event_raw_sys_enter *ctx)
 	}
 	return 0;
 }
+
+SEC("tracepoint/syscalls/sys_enter_close")
+int tp_enter_close(struct trace_event_raw_sys_enter *ctx)
+{
+	return close_enter(ctx->id);
+}
+
+TRAMPOLINE_ENTER(close, close_enter(nr_close))
+#if defined(__TARGET_ARCH_x86)
+TRAMPOLINE_ENTER(dup2, close_enter(nr_dup2))
+#endif
+TRAMPOLINE_ENTER(dup3, close_enter(nr_dup3))
+TRAMPOLINE_ENTER(close_range, close_enter(nr_close_range))
 
 /* ---- processes ---- */
 
@@ -211,14 +232,12 @@ static __always_inline __u32 map_id_of(struct task_struct *task, int fd)
 
 /* A traced process calling bpf(): said, with the object it names, so that
  * user space can tell a go at its own maps, programs and links. */
-SEC("tracepoint/syscalls/sys_enter_bpf")
-int tp_enter_bpf(struct trace_event_raw_sys_enter *ctx)
+static __always_inline int bpf_enter(__u32 cmd, void *attr)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 cmd = (__u32)ctx->args[0], first = 0;
-	void *attr = (void *)ctx->args[1];
 	struct ys_rec_bpf *r;
+	__u32 first = 0;
 
 	if (!is_traced(task, id >> 32))
 		return 0;
@@ -247,3 +266,13 @@ int tp_enter_bpf(struct trace_event_raw_sys_enter *ctx)
 	bpf_ringbuf_submit(r, wake_flag(sizeof(*r)));
 	return 0;
 }
+
+SEC("tracepoint/syscalls/sys_enter_bpf")
+int tp_enter_bpf(struct trace_event_raw_sys_enter *ctx)
+{
+	return bpf_enter((__u32)ctx->args[0], (void *)ctx->args[1]);
+}
+
+/* regs: the registers the syscall saved, as the tracepoint reads them */
+TRAMPOLINE_ENTER(bpf, bpf_enter((__u32)PT_REGS_PARM1_CORE_SYSCALL(regs),
+				(void *)PT_REGS_PARM2_CORE_SYSCALL(regs)))

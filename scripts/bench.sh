@@ -31,7 +31,8 @@
 #   BENCH_REPS=5             repetitions of each side of a ratio
 #   BENCH_DD_SECONDS=1       how long untraced dd runs (its count is calibrated)
 #   BENCH_DD_BS="64 4096 65536"
-#   BENCH_HOOKS="exit enter-exit"   the --hooks modes dd and bystander compare
+#   BENCH_HOOKS="tracepoint fexit enter-exit"   the --hooks modes dd, bystander and hooks
+#                            compare (those this kernel refuses are left out, and said)
 #   BENCH_ROUTE_N=100000     iterations of each route loop (mmap: a quarter, dd: 4x)
 #   BENCH_ROUTES_BASE=PATH   routes: also a yarasnoop built without the route hooks
 #   BENCH_ROUTE_KINDS="dd64 send ssl ioctl mmap"   the routes workloads
@@ -62,9 +63,10 @@ YS=$PWD/$OUTPUT/yarasnoop
 BIN=$PWD/$OUTPUT/bench
 REPS=${BENCH_REPS:-5}
 ONLY=${BENCH_ONLY:-}
-HOOKS=${BENCH_HOOKS:-exit enter-exit}
+HOOKS=${BENCH_HOOKS:-tracepoint fexit enter-exit}
 TMP=$(mktemp -d /tmp/ys-bench.XXXXXX)
 BG_PIDS=()
+HOOKS_REFUSED=()
 
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
@@ -77,6 +79,27 @@ cleanup() {
 }
 
 selected() { [[ -z $ONLY || ,$ONLY, == *,$1,* ]]; }
+
+# HOOKS, less the modes yarasnoop refuses on this kernel (fexit where
+# trampolines are refused: this host), which go to HOOKS_REFUSED; once
+hooks_here() {
+	local h ok=()
+	[[ -n ${HOOKS_CHECKED:-} ]] && return 0
+	HOOKS_CHECKED=1
+	for h in $HOOKS; do
+		if "$YS" --no-control -q --hooks "$h" -o /dev/null -- true 2>"$TMP/hk.err"; then
+			ok+=("$h")
+		else
+			HOOKS_REFUSED+=("--hooks $h: $(head -c 200 "$TMP/hk.err")")
+		fi
+	done
+	HOOKS=${ok[*]}
+}
+# hooks_refused: says which modes hooks_here() left out
+hooks_refused() {
+	local r
+	for r in "${HOOKS_REFUSED[@]}"; do echo "   refused here: $r"; done
+}
 
 # median of the numbers on stdin
 median() {
@@ -187,6 +210,7 @@ bench_dd() {
 	local bs n i h us ts ds
 	section "dd: cost to the traced process"
 	need_root || return 0
+	hooks_here
 	echo "   dd's own elapsed time (its \"copied, X s\"), untraced and traced with each --hooks, alternating"
 	printf '   %-7s %-11s %-9s %-11s %-11s %-7s %-13s %s\n' bs hooks count untraced_s traced_s ratio ns_per_write dropped_pct
 	for bs in ${BENCH_DD_BS:-64 4096 65536}; do
@@ -216,6 +240,7 @@ bench_dd() {
 				"$(calc %.2f "$ts / $us")" "$(calc %.0f "($ts - $us) * 1e9 / $n")" "$ds"
 		done
 	done
+	hooks_refused
 	echo "   dropped_pct: share of the traced bytes lost (ring buffer full); lost bytes are not copied into"
 	echo "   the ring, so with heavy loss the ratio understates what capturing every byte would cost"
 	others_warning
@@ -276,6 +301,7 @@ bench_bystander() {
 	local sp h variants=()
 	section "bystander: cost to a process yarasnoop does not trace"
 	need_root || return 0
+	hooks_here
 	echo "   untraced dd, with no yarasnoop vs while 'yarasnoop -p PID' traces a sleeping process"
 	sleep 100000 &
 	sp=$!
@@ -285,6 +311,7 @@ bench_bystander() {
 	done
 	bystander_table "${variants[@]}"
 	stop_bg "$sp"
+	hooks_refused
 	others_warning
 	say_cmd "sleep 1000 & $OUTPUT/yarasnoop --no-control --hooks HOOKS -o /dev/null -p \$! &"
 	say_cmd "dd if=/dev/zero of=/dev/null bs=BS count=COUNT    # with and without the line above"
@@ -823,6 +850,7 @@ bench_hooks() {
 	local -a rows refused=()
 	section "hooks: what each --hooks mode costs, on $(uname -r)"
 	need_root || return 0
+	hooks_here
 	sleep 100000 &
 	sp=$!
 	BG_PIDS+=("$sp")
@@ -884,6 +912,7 @@ bench_hooks() {
 	echo "   ratio: to untraced dd with nothing attached, same bs; medians of $REPS, alternating in each round"
 	echo "   no-op NAME: bench/hook_floor.bpf.c's program NAME alone (one hash lookup): the hook's own cost"
 	for h in "${refused[@]}"; do echo "   refused here: $h"; done
+	hooks_refused
 	others_warning
 	say_cmd "sleep 1000 & $OUTPUT/yarasnoop --no-control --hooks HOOKS -o /dev/null -p \$! &   # untraced, --hooks HOOKS"
 	say_cmd "$OUTPUT/yarasnoop --no-control --hooks HOOKS -o /dev/null -- dd if=/dev/zero of=/dev/null bs=BS count=COUNT"

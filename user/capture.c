@@ -19,6 +19,7 @@
 
 #include "capture.h"
 #include "deferred_close.h"
+#include "hooks.h"
 #include "util.h"
 #include "yarasnoop.skel.h"
 
@@ -42,6 +43,8 @@ struct owned {
 
 struct ys_capture {
 	struct yarasnoop_bpf *skel;
+	enum ys_hooks hooks;	/* in use: never auto */
+	char hooks_why[160];
 	struct bpf_link *links[YS_EXTRA_LINKS];
 	int nlinks;
 	struct owned owned[YS_OWNED_MAX];
@@ -210,6 +213,8 @@ static int attach_families(struct ys_capture *c)
 	struct yarasnoop_bpf *s = c->skel;
 	int err;
 
+	if (c->hooks == YS_HOOKS_FEXIT)
+		return 0;	/* a trampoline each, attached as the skeleton's */
 	err = attach_family(c, s->progs.tp_exit_write, "exit", write_family, ARRAY_SIZE(write_family));
 	if (!err && bpf_program__autoload(s->progs.tp_enter_write))
 		err = attach_family(c, s->progs.tp_enter_write, "enter", write_family,
@@ -312,7 +317,7 @@ static int configure(struct ys_capture *c, const struct ys_capture_opts *o)
 	set_names(ro->comms, o->comms, ro->ncomms);
 	ro->nexcludes = YS_MIN(o->nexcludes, (uint32_t)YS_COMM_LIST_MAX);
 	set_names(ro->excludes, o->excludes, ro->nexcludes);
-	ro->stash_args = o->stash_args;
+	ro->stash_args = c->hooks == YS_HOOKS_ENTER_EXIT;
 	ro->uid_filter = o->uid_filter;
 	ro->target_uid = o->uid;
 	ro->cgroup_filter = o->cgroup != NULL;
@@ -330,8 +335,7 @@ static int configure(struct ys_capture *c, const struct ys_capture_opts *o)
 #endif
 	ro->nr_dup3 = SYS_dup3;
 	ro->nr_close_range = SYS_close_range;
-	/* exit-only capture has no use for the enter hooks of the writes */
-	bpf_program__set_autoload(skel->progs.tp_enter_write, o->stash_args);
+	ys_hooks_select(skel->obj, c->hooks);
 	bpf_program__set_autoload(skel->progs.on_sys_exit_compat, o->compat);
 	if (o->verifier_stats) {
 		struct bpf_program *prog;
@@ -516,9 +520,95 @@ static int hold_links(struct ys_capture *c)
 	return k ? ys_deferred_close_begin(fds, k) : -1;
 }
 
+/* Opens, configures, loads and attaches the programs of c->hooks. A
+ * refusal by the kernel (load or attach) is said unless quiet (auto mode
+ * has another try) and sets *refused; every other failure is said. */
+static int load_attach(struct ys_capture *c, const struct ys_capture_opts *o, bool quiet,
+		       bool *refused)
+{
+	int err;
+
+	*refused = false;
+	c->skel = yarasnoop_bpf__open();
+	if (!c->skel) {
+		err = -errno;
+		ys_err("cannot open the BPF object: %s", strerror(errno));
+		return err;
+	}
+	err = configure(c, o);
+	if (err)
+		return err;
+	err = yarasnoop_bpf__load(c->skel);
+	if (err) {
+		*refused = true;
+		snprintf(c->hooks_why, sizeof(c->hooks_why), "the kernel refused the %s programs (%s)",
+			 ys_hooks_name(c->hooks), strerror(-err));
+		if (!quiet) {
+			ys_err("the kernel refused yarasnoop's BPF programs (%s)%s", strerror(-err),
+			       ys_verbose ? "; libbpf and the verifier said:" : "; run with -v to see the verifier's log");
+			show_bpf_log();
+		}
+		return -ENOTSUP;
+	}
+	if (o->verifier_stats)
+		show_verifier_stats();
+	if (o->cgroup) {
+		err = set_cgroup(c, o->cgroup);
+		if (err)
+			return err;
+	}
+	err = yarasnoop_bpf__attach(c->skel);
+	if (!err)
+		err = attach_families(c);
+	if (err) {
+		*refused = true;
+		snprintf(c->hooks_why, sizeof(c->hooks_why), "the kernel refused to attach the %s programs (%s)",
+			 ys_hooks_name(c->hooks), strerror(-err));
+		if (!quiet) {
+			ys_err("cannot attach to the write %s (%s)%s",
+			       c->hooks == YS_HOOKS_FEXIT ? "functions" : "tracepoints", strerror(-err),
+			       ys_verbose ? ":" : "; run with -v for details");
+			show_bpf_log();
+		}
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+/* Lets go of what load_attach() made, for another try. */
+static void unload(struct ys_capture *c)
+{
+	for (int i = 0; i < c->nlinks; i++)
+		bpf_link__destroy(c->links[i]);
+	c->nlinks = 0;
+	yarasnoop_bpf__destroy(c->skel);
+	c->skel = NULL;
+}
+
+/* --hooks auto and fexit: trampolines if the kernel takes the smallest. */
+static int choose_hooks(struct ys_capture *c, enum ys_hooks want)
+{
+	int err;
+
+	c->hooks = want;
+	if (want != YS_HOOKS_AUTO && want != YS_HOOKS_FEXIT) {
+		snprintf(c->hooks_why, sizeof(c->hooks_why), "chosen with --hooks");
+		return 0;
+	}
+	err = ys_hooks_probe(c->hooks_why, sizeof(c->hooks_why));
+	if (err && want == YS_HOOKS_FEXIT) {
+		ys_err("--hooks fexit: %s; --hooks auto falls back to the syscall tracepoints",
+		       c->hooks_why);
+		return -ENOTSUP;
+	}
+	c->hooks = err ? ys_hooks_fallback() : YS_HOOKS_FEXIT;
+	return 0;
+}
+
 int ys_capture_open(const struct ys_capture_opts *o, const struct ys_record_ops *ops,
 		    struct ys_capture **out)
 {
+	bool retry = o->hooks == YS_HOOKS_AUTO, refused;
 	struct ys_capture *c;
 	int err;
 
@@ -540,40 +630,28 @@ int ys_capture_open(const struct ys_capture_opts *o, const struct ys_record_ops 
 	c->release = -1;
 	c->ops = *ops;
 	c->ncpus = libbpf_num_possible_cpus();
-	c->skel = yarasnoop_bpf__open();
-	if (!c->skel) {
-		err = -errno;
-		ys_err("cannot open the BPF object: %s", strerror(errno));
-		goto cleanup;
-	}
-	err = configure(c, o);
+	err = choose_hooks(c, o->hooks);
 	if (err)
 		goto cleanup;
-	err = yarasnoop_bpf__load(c->skel);
-	if (err) {
-		ys_err("the kernel refused yarasnoop's BPF programs (%s)%s", strerror(-err),
-		       ys_verbose ? "; libbpf and the verifier said:" : "; run with -v to see the verifier's log");
+	retry = retry && c->hooks == YS_HOOKS_FEXIT;
+	err = load_attach(c, o, retry, &refused);
+	if (err && refused && retry) {
+		/* a trampoline loads here, yet not all of ours (a syscall
+		 * function this kernel lacks, or cannot trace) */
+		char first[sizeof(c->hooks_why)];
+
+		ys_dbg("hooks: %s: falling back to the syscall tracepoints", c->hooks_why);
 		show_bpf_log();
-		err = -ENOTSUP;
+		memcpy(first, c->hooks_why, sizeof(first));
+		unload(c);
+		c->hooks = ys_hooks_fallback();
+		err = load_attach(c, o, false, &refused);
+		if (!err)
+			snprintf(c->hooks_why, sizeof(c->hooks_why), "%.120s: the fallback", first);
+	}
+	if (err)
 		goto cleanup;
-	}
-	if (o->verifier_stats)
-		show_verifier_stats();
-	if (o->cgroup) {
-		err = set_cgroup(c, o->cgroup);
-		if (err)
-			goto cleanup;
-	}
-	err = yarasnoop_bpf__attach(c->skel);
-	if (!err)
-		err = attach_families(c);
-	if (err) {
-		ys_err("cannot attach to the write tracepoints (%s)%s", strerror(-err),
-		       ys_verbose ? ":" : "; run with -v for details");
-		show_bpf_log();
-		err = -ENOTSUP;
-		goto cleanup;
-	}
+	ys_dbg("hooks: %s (%s)", ys_hooks_name(c->hooks), c->hooks_why);
 	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.rb), on_record, c, NULL);
 	if (!c->rb) {
 		err = -errno;
@@ -594,18 +672,23 @@ cleanup:
 	return err;
 }
 
+enum ys_hooks ys_capture_hooks(const struct ys_capture *c, const char **why)
+{
+	if (why)
+		*why = c->hooks_why;
+	return c->hooks;
+}
+
 void ys_capture_close(struct ys_capture *c)
 {
 	if (!c)
 		return;
-	for (int i = 0; i < c->nlinks; i++)
-		bpf_link__destroy(c->links[i]);
 	ring_buffer__free(c->rb);
 	if (c->cons_pos)
 		munmap((void *)c->cons_pos, sysconf(_SC_PAGESIZE));
 	if (c->prod_pos)
 		munmap((void *)c->prod_pos, sysconf(_SC_PAGESIZE));
-	yarasnoop_bpf__destroy(c->skel);
+	unload(c);
 	ys_deferred_close_go(c->release);
 	free(c);
 	free(bpf_log);

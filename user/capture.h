@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "hooks.h"
 #include "records.h"
 #include "routes.h"
 
@@ -29,10 +30,11 @@ struct ys_capture_opts {
 	/* the limit of user space's stream table: the kernel's is sized from
 	 * it (0: the default) */
 	uint64_t max_streams;
-	/* hook the enter of each write to stash its arguments, as on any
-	 * architecture; else (x86-64) read them from the saved registers at
-	 * exit, one hook per write */
-	bool stash_args;
+	/* --hooks: trampolines where the kernel allows them (auto), or the
+	 * exit tracepoints, reading the arguments from the saved registers
+	 * (x86-64), or the enter tracepoints too, stashing them there, as on
+	 * any architecture */
+	enum ys_hooks hooks;
 	/* --compat: a hook on every syscall's exit for compat (int $0x80)
 	 * syscalls, which the per-syscall tracepoints skip */
 	bool compat;
@@ -52,6 +54,8 @@ struct ys_capture;
 int ys_capture_open(const struct ys_capture_opts *o, const struct ys_record_ops *ops,
 		    struct ys_capture **out);
 void ys_capture_close(struct ys_capture *c);
+/* The hooks in use (never auto), and why they were chosen. */
+enum ys_hooks ys_capture_hooks(const struct ys_capture *c, const char **why);
 
 /* Puts tgid in the traced map; why: enum ys_trace_why. */
 int ys_capture_trace_pid(struct ys_capture *c, uint32_t tgid, bool follow, uint32_t why);

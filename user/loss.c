@@ -115,6 +115,7 @@ void ys_loss_json(struct ys_json *j, struct ys_live *L, const struct ys_loss_sna
 	ys_json_obj_end(j);
 	ys_json_key(j, "kernel");
 	ys_json_obj_begin(j);
+	ys_json_kstr(j, "hooks", ys_hooks_name(ys_capture_hooks(L->cap, NULL)));
 	ys_json_ku64(j, "writes", k->writes);
 	ys_json_ku64(j, "bytes_written", k->bytes_written);
 	ys_json_ku64(j, "bytes_sent", k->bytes_sent);

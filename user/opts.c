@@ -233,20 +233,10 @@ static int set_control(struct ys_config *c, const struct row *r, const char *val
 	return 0;
 }
 
-#if defined(__x86_64__)
-#define ARCH_EXIT_HOOKS 1
-#else
-#define ARCH_EXIT_HOOKS 0
-#endif
-
 static int set_hooks(struct ys_config *c, const struct row *r, const char *val)
 {
-	if (!strcmp(val, "enter-exit"))
-		c->copts.stash_args = true;
-	else if (!strcmp(val, "exit") && ARCH_EXIT_HOOKS)
-		c->copts.stash_args = false;
-	else
-		return ys_opts_bad_value("--hooks", val, ARCH_EXIT_HOOKS ? "exit or enter-exit" : "enter-exit");
+	if (ys_hooks_parse(val, &c->copts.hooks))
+		return ys_opts_bad_value("--hooks", val, YS_HOOKS_NAMES);
 	return 0;
 }
 
@@ -351,8 +341,8 @@ static const struct row table[] = {
 	  .want = "a size from 1 to 1G", .help = "bytes captured per write; the rest is counted as truncated (default 1M)" },
 	{ 0, "ring-size", L, K_SIZE, AT(copts.ring_size), .min = 4096, .max = 1ull << 30, .arg = "SIZE",
 	  .want = "a power of two from 4K to 1G", .help = "BPF ring buffer size, a power of two (default 16M)" },
-	{ 0, "hooks", L, K_FUNC, .fn = set_hooks, .takes_value = true, .arg = "exit|enter-exit",
-	  .help = "write hooks: exit only (x86-64 default) or enter and exit" },
+	{ 0, "hooks", L, K_FUNC, .fn = set_hooks, .takes_value = true, .arg = YS_HOOKS_NAMES,
+	  .help = "BPF trampolines where the kernel allows them (auto, the default), else syscall tracepoints" },
 	{ 0, "tls", L, K_FLAG, AT(tls_on),
 	  .help = "TLS plaintext through uprobes on libssl and GnuTLS (default: on with -- COMMAND)" },
 	{ 0, "no-tls", L, K_FLAG, AT(tls_off), .help = "no TLS uprobes" },
@@ -567,7 +557,7 @@ static void defaults(struct ys_config *c, enum ys_cmd cmd)
 	c->copts.capture_max = 1 << 20;
 	c->copts.ring_size = 16 << 20;
 	/* the registers hold a syscall's arguments at its exit only on x86-64 */
-	c->copts.stash_args = !ARCH_EXIT_HOOKS;
+	c->copts.hooks = YS_HOOKS_AUTO;
 	c->max_streams = 65536;
 	c->max_memory = 256ull << 20;
 	c->control_path = YS_CONTROL_DEFAULT;

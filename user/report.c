@@ -395,6 +395,15 @@ static int stats_json(struct ys_live *L, const struct ys_stats_req *req, struct 
 	return p ? 0 : -ENOMEM;
 }
 
+/* "Hooks: NAME (why)": which the kernel runs for each write. */
+static void hooks_text(struct ys_live *L, struct ys_buf *b)
+{
+	const char *why;
+	enum ys_hooks h = ys_capture_hooks(L->cap, &why);
+
+	ys_buf_printf(b, "Hooks: %s (%s)\n", ys_hooks_name(h), why);
+}
+
 static int stats_text(struct ys_live *L, const struct ys_stats_req *req, struct ys_buf *b)
 {
 	static const char *const order[] = { "", "bytes written", "memory" };
@@ -424,6 +433,7 @@ static int stats_text(struct ys_live *L, const struct ys_stats_req *req, struct 
 		      (unsigned long long)ys_proc_rss_bytes(),
 		      (unsigned long long)L->rules->rules_bytes,
 		      (unsigned long long)L->cfg.copts.ring_size);
+	hooks_text(L, b);
 	ys_buf_printf(b, "Rules: %u window-exact, %u decided at the end of a stream; %u strings window-limited\n",
 		      L->rules->cls.nwindow, L->rules->num_rules - L->rules->cls.nwindow,
 		      L->rules->nlimited);
@@ -615,6 +625,7 @@ static void summary_text(struct ys_live *L, const struct totals *t, const struct
 	if (full) {
 		ys_buf_printf(&b, "Ran %.3f s; %llu streams evicted (--max-streams, --max-memory)\n",
 			      (double)(ys_now_ns() - L->start_ns) / 1e9, (unsigned long long)t->evicted);
+		hooks_text(L, &b);
 		v = rule_sums(L, false, &nrules, &names);
 		rules_text(&b, "", v, nrules, names, L->rules->num_rules);
 		free(v);
