@@ -148,7 +148,7 @@ unit: $(UNIT_BIN)
 test: $(OUTPUT)/yarasnoop $(UNIT_BIN) $(HELPER_BIN)
 	$(Q)OUTPUT=$(OUTPUT) tests/run.sh
 
-bench: $(OUTPUT)/yarasnoop $(BENCH_BIN) $(OUTPUT)/helpers/recdump
+bench: $(OUTPUT)/yarasnoop $(BENCH_BIN) $(OUTPUT)/helpers/recdump $(OUTPUT)/helpers/uring
 	$(Q)OUTPUT=$(OUTPUT) scripts/bench.sh
 
 # libFuzzer harnesses (tests/fuzz/fuzz_*.c) over the core modules, built

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SKIP 77
@@ -293,34 +294,58 @@ static int read_until(int fd, size_t upto, int *seen)
 	return 0;
 }
 
+/* A unix stream socket pair in sv, sv[0] first filled if fill_first
+ * (*filled: the bytes queued), and a SEND of len bytes of buf on sv[0]
+ * that waits for all of them (MSG_WAITALL), submitted. */
+static int send_queued(int sv[2], int fill_first, long *filled, const void *buf, size_t len)
+{
+	int ret;
+
+	*filled = 0;
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+		return fail("socketpair", errno);
+	if (fill_first && (*filled = fill(sv[0])) < 0)
+		return fail("fill", (int)-*filled);
+	io_uring_prep_send(sqe_get(), sv[0], buf, len, MSG_WAITALL);
+	if ((ret = io_uring_submit(&ring)) != 1)
+		return fail("submit", ret < 0 ? -ret : EIO);
+	return 0;
+}
+
+/* The peer reads until it has upto bytes, then the SEND's completion:
+ * 0 if it sent want bytes. Says whether the peer saw the marker. */
+static int send_done(int peer, size_t upto, int want, int *seen)
+{
+	struct io_uring_cqe *cqe;
+	int ret, res;
+
+	if (read_until(peer, upto, seen))
+		return fail("read", errno);
+	if ((ret = io_uring_wait_cqe(&ring, &cqe)))
+		return fail("wait", -ret);
+	res = cqe->res;
+	io_uring_cqe_seen(&ring, cqe);
+	printf("res=%d peer_saw_marker=%d\n", res, *seen);
+	return res == want ? 0 : fail("SEND", res < 0 ? -res : EIO);
+}
+
 /* The submission-time window: a SEND queued behind a full socket, its
  * buffer changed after the submission and before the kernel reads it. The
  * kernel sends the changed bytes, and those are the bytes scanned. */
 static int c_toctou_early(void)
 {
 	static char buf[4096];
-	struct io_uring_cqe *cqe;
-	int sv[2], seen = 0, ret, res;
+	int sv[2], seen = 0;
 	long filled;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
-		return fail("socketpair", errno);
-	if ((filled = fill(sv[0])) < 0)
-		return fail("fill", (int)-filled);
 	memset(buf, '.', sizeof(buf));
-	io_uring_prep_send(sqe_get(), sv[0], buf, sizeof(buf), MSG_WAITALL);
-	if ((ret = io_uring_submit(&ring)) != 1)
-		return fail("submit", ret < 0 ? -ret : EIO);
+	if (send_queued(sv, 1, &filled, buf, sizeof(buf)))
+		return 1;
 	memcpy(buf + 1000, mark, mlen);
 	/* the queued junk, then what the SEND sent */
-	if (read_until(sv[1], (size_t)filled + sizeof(buf), &seen))
-		return fail("read", errno);
-	if ((ret = io_uring_wait_cqe(&ring, &cqe)))
-		return fail("wait", -ret);
-	res = cqe->res;
-	io_uring_cqe_seen(&ring, cqe);
-	printf("res=%d peer_saw_marker=%d\n", res, seen);
-	return res == (int)sizeof(buf) && seen ? 0 : fail("SEND", EIO);
+	if (send_done(sv[1], (size_t)filled + sizeof(buf), sizeof(buf), &seen))
+		return 1;
+	return seen ? 0 : fail("the peer did not see the marker", EIO);
 }
 
 /* The window after the kernel read: a SEND of 256 KiB (MSG_WAITALL) into
@@ -332,75 +357,60 @@ static int c_toctou_early(void)
 static int c_toctou_late(void)
 {
 	static char buf[262144];
-	struct io_uring_cqe *cqe;
-	int sv[2], seen = 0, ret, res;
+	int sv[2], seen = 0;
+	long filled;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
-		return fail("socketpair", errno);
 	memset(buf, '.', sizeof(buf));
 	memcpy(buf + 100, mark, mlen);
-	io_uring_prep_send(sqe_get(), sv[0], buf, sizeof(buf), MSG_WAITALL);
-	if ((ret = io_uring_submit(&ring)) != 1)
-		return fail("submit", ret < 0 ? -ret : EIO);
+	if (send_queued(sv, 0, &filled, buf, sizeof(buf)))
+		return 1;
 	if (read_until(sv[1], 4096, &seen))
 		return fail("read", errno);
 	/* the kernel has sent the marker: overwrite it */
 	memset(buf, 'x', 4096);
-	if (read_until(sv[1], sizeof(buf), &seen))
-		return fail("read", errno);
-	if ((ret = io_uring_wait_cqe(&ring, &cqe)))
-		return fail("wait", -ret);
-	res = cqe->res;
-	io_uring_cqe_seen(&ring, cqe);
-	printf("res=%d peer_saw_marker=%d\n", res, seen);
-	return res == (int)sizeof(buf) && seen ? 0 : fail("SEND", EIO);
+	if (send_done(sv[1], sizeof(buf), sizeof(buf), &seen))
+		return 1;
+	return seen ? 0 : fail("the peer did not see the marker", EIO);
 }
 
 /* A SEND submitted before yarasnoop is there: it waits behind a full
  * socket until GO exists; READY says it is queued. */
 static int c_pending(const char *ready, const char *go)
 {
-	struct io_uring_cqe *cqe;
-	int sv[2], seen = 0, ret, fd;
+	int sv[2], seen = 0, fd;
 	long filled;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
-		return fail("socketpair", errno);
-	if ((filled = fill(sv[0])) < 0)
-		return fail("fill", (int)-filled);
-	io_uring_prep_send(sqe_get(), sv[0], mark, mlen, MSG_WAITALL);
-	if ((ret = io_uring_submit(&ring)) != 1)
-		return fail("submit", ret < 0 ? -ret : EIO);
+	if (send_queued(sv, 1, &filled, mark, (size_t)mlen))
+		return 1;
 	fd = open(ready, O_WRONLY | O_CREAT, 0600);
 	if (fd < 0)
 		return fail(ready, errno);
 	close(fd);
 	while (access(go, F_OK))
 		usleep(20000);
-	if (read_until(sv[1], (size_t)filled + (size_t)mlen, &seen))
-		return fail("read", errno);
-	if ((ret = io_uring_wait_cqe(&ring, &cqe)))
-		return fail("wait", -ret);
-	ret = cqe->res;
-	io_uring_cqe_seen(&ring, cqe);
-	return ret == mlen ? 0 : fail("SEND", EIO);
+	return send_done(sv[1], (size_t)filled + (size_t)mlen, mlen, &seen);
 }
 
-/* The benchmark: N WRITEs of SIZE bytes to FILE, one at a time. */
+/* The benchmark: N WRITEs of SIZE bytes to FILE, one at a time; prints
+ * the loop's elapsed seconds (scripts/bench.sh, routes). */
 static int c_loop(long n, long size, const char *path)
 {
 	char *buf = malloc((size_t)size);
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600), res;
+	struct timespec t0, t1;
 
 	if (!buf || fd < 0)
 		return fail(path, errno);
 	memset(buf, 'a', (size_t)size);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (long i = 0; i < n; i++) {
 		io_uring_prep_write(sqe_get(), fd, buf, (unsigned)size, -1);
 		res = run_one();
 		if (res != size)
 			return fail("WRITE", res < 0 ? -res : EIO);
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("%.6f\n", (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	free(buf);
 	return close(fd) ? fail("close", errno) : 0;
 }
