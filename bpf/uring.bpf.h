@@ -171,19 +171,26 @@ int BPF_PROG(on_uring_submit, struct io_kiocb *req)
 	__u64 id, key = (__u64)req;
 	struct uring_req *ur;
 	__u32 zero = 0;
+	__s32 fd;
 
 	if (kind == U_NONE || !(id = traced_caller()))
 		return 0;
+	/* a fixed file's fd is an index into the ring's table, not an fd */
+	fd = req->flags & REQ_F_FIXED_FILE ? -1 : (__s32)req->cqe.fd;
 	ur = bpf_map_lookup_elem(&uring_scratch, &zero);
 	if (!ur)
 		return 0;
 	ur->tgid = id >> 32;
-	ur->sized = kind != U_UNSIZED;
+	ur->sized = 0;
 	ur->capture = 0;
-	/* a fixed file's fd is an index into the ring's table, not an fd */
-	ur->fd = req->flags & REQ_F_FIXED_FILE ? -1 : (__s32)req->cqe.fd;
-	if (kind == U_CAPTURE && !fd_wanted(ur->fd))
+	ur->fd = fd;
+	if (kind == U_CAPTURE && !fd_wanted(fd)) {
+		/* left out by --fd, as write() on that fd would be: noted
+		 * only so that its completion is not taken for unmatched */
+		bpf_map_update_elem(&uring_reqs, &key, ur, BPF_ANY);
 		return 0;
+	}
+	ur->sized = kind != U_UNSIZED;
 	if (kind == U_CAPTURE && uring_buffers(req, op, ur)) {
 		ur->capture = 1;
 		bpf_map_update_elem(&uring_reqs, &key, ur, BPF_ANY);
@@ -223,7 +230,10 @@ static __always_inline void uring_capture(struct io_kiocb *req, struct uring_req
  * its result, if its process is traced. */
 static __always_inline void uring_unmatched(struct io_kiocb *req, struct io_uring_cqe *cqe)
 {
-	int kind = uring_kind(BPF_CORE_READ(req, opcode)), res;
+	struct blind_call bc = { .route = YS_BLIND_IO_URING, .fd = -1, .src_fd = -1 };
+	__u8 op = BPF_CORE_READ(req, opcode);
+	__u64 id = bpf_get_current_pid_tgid();
+	int kind = uring_kind(op), res;
 	__u32 tgid;
 
 	if (kind == U_NONE || !bpf_core_field_exists(req->tctx))
@@ -231,14 +241,22 @@ static __always_inline void uring_unmatched(struct io_kiocb *req, struct io_urin
 	tgid = BPF_CORE_READ(req, tctx, task, tgid);
 	if (!tgid)
 		return;
-	if (tgid == bpf_get_current_pid_tgid() >> 32 ? !current_traced(tgid)
-						      : !trace_all && !bpf_map_lookup_elem(&traced, &tgid))
-		return;
 	res = BPF_CORE_READ(cqe, res);
-	if (kind == U_UNSIZED)
-		blind_count(tgid, YS_BLIND_IO_URING, 1, 0, 1);
-	else
-		blind_count(tgid, YS_BLIND_IO_URING, 1, res > 0 ? (__u64)res : 0, 0);
+	if (kind != U_UNSIZED) {
+		bc.flags = YS_BLIND_F_BYTES;
+		bc.bytes = res > 0 ? (__u64)res : 0;
+	}
+	if (tgid == id >> 32) {
+		/* in the process: an event names it, the first time */
+		if (!current_traced(tgid))
+			return;
+		bc.arg = op;
+		bc.file = BPF_CORE_READ(req, file);
+		declare(bpf_get_current_task_btf(), id, &bc);
+		return;
+	}
+	if (trace_all || bpf_map_lookup_elem(&traced, &tgid))
+		blind_count(tgid, YS_BLIND_IO_URING, 1, bc.bytes, kind == U_UNSIZED);
 }
 
 /* the tracepoint's req is a void *: read through it, not at it */

@@ -98,8 +98,15 @@ touch "$TMP/go"
 wait "$up"; urc=$?
 wait "$ysp"
 expect_eq "the pending SEND completes" 0 "$urc"
-jcheck "a completion never matched to a submission: counted as io_uring, with its bytes" "$EV" \
-	"SUMMARY['blind']['io_uring']['calls'] == 1 and SUMMARY['blind']['io_uring']['bytes'] == len('YS_ROUTE_MARK_uring_pending_END')"
+jcheck "a completion never matched to a submission: declared as io_uring (op SEND), counted with its bytes" "$EV" \
+	"[(e['route'], e['op'], e['pid']) for e in EVENTS if e['type'] == 'blind'] == [('io_uring', 'SEND', $up)] and SUMMARY['blind']['io_uring']['calls'] == 1 and SUMMARY['blind']['io_uring']['bytes'] == len('YS_ROUTE_MARK_uring_pending_END') and SUMMARY['blind']['io_uring']['processes'] == 1"
+
+# --fd: an io_uring write to another fd is left out, as write() to it is
+"${YS[@]}" --fd 2 -- "$URING" write >"$TMP/out" 2>"$TMP/err"
+jcheck "--fd 2: an io_uring WRITE to fd 1 is neither captured nor declared" "$EV" \
+	"not M and SUMMARY['bytes_written'] == 0 and SUMMARY['blind_calls'] == 0"
+"${YS[@]}" --fd 1 -- "$URING" write >"$TMP/out" 2>"$TMP/err"
+jcheck "--fd 1: ... and one to fd 1 is captured" "$EV" "len(M) == 1 and M[0]['stream']['fd'] == 1"
 
 # an untraced process's requests are neither captured nor counted
 "${YS[@]}" -- sh -c "touch $TMP/ready2; while [ ! -e $TMP/done2 ]; do sleep 0.05; done" \
