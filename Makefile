@@ -52,7 +52,7 @@ SKEL    := $(OUTPUT)/yarasnoop.skel.h
 
 # test helpers: the record dumper (the BPF side seen alone), fd tricks
 HELPER_BIN := $(OUTPUT)/helpers/recdump $(OUTPUT)/helpers/fdtricks $(OUTPUT)/helpers/orderw \
-	      $(OUTPUT)/helpers/routes $(OUTPUT)/helpers/routes32
+	      $(OUTPUT)/helpers/routes $(OUTPUT)/helpers/routes32 $(OUTPUT)/helpers/uring
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRC))
 BENCH_SRC := $(filter-out %.bpf.c,$(wildcard bench/*.c))
@@ -123,6 +123,11 @@ $(OUTPUT)/helpers/routes: tests/helpers/routes.c | $(OUTPUT)/helpers
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< -o $@
 
+# io_uring requests through Debian's liburing
+$(OUTPUT)/helpers/uring: tests/helpers/uring.c | $(OUTPUT)/helpers
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< -luring -o $@
+
 $(OUTPUT)/helpers/routes32: tests/helpers/routes32.S | $(OUTPUT)/helpers
 	$(call msg,AS32,$@)
 	$(Q)as --32 $< -o $@.o && ld -m elf_i386 -static $@.o -o $@ && rm -f $@.o
@@ -143,7 +148,7 @@ unit: $(UNIT_BIN)
 test: $(OUTPUT)/yarasnoop $(UNIT_BIN) $(HELPER_BIN)
 	$(Q)OUTPUT=$(OUTPUT) tests/run.sh
 
-bench: $(OUTPUT)/yarasnoop $(BENCH_BIN) $(OUTPUT)/helpers/recdump
+bench: $(OUTPUT)/yarasnoop $(BENCH_BIN) $(OUTPUT)/helpers/recdump $(OUTPUT)/helpers/uring
 	$(Q)OUTPUT=$(OUTPUT) scripts/bench.sh
 
 # libFuzzer harnesses (tests/fuzz/fuzz_*.c) over the core modules, built

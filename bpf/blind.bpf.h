@@ -26,21 +26,6 @@ struct {
 	__type(value, struct ys_blind_count);
 } blind_totals SEC(".maps");
 
-/* io_uring requests of traced processes between submission and completion,
- * so that the completion's result counts the bytes. LRU: a request that
- * never completes (the ring torn down) is forgotten, not leaked. */
-struct uring_req {
-	__u32 tgid;
-	__u32 sized;	/* its result is a byte count */
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
-	__type(value, struct uring_req);
-} uring_reqs SEC(".maps");
-
 /* One declared call. */
 struct blind_call {
 	__u32 route;
@@ -574,98 +559,6 @@ static __always_inline int exit_io_submit(long ret)
 	return 0;
 }
 SYSCALL_EXIT(io_submit, exit_io_submit(ret))
-
-/* io_uring requests that move bytes out of the process: 1 if the result
- * is a byte count, 2 if not, 0 for the rest. */
-static __always_inline int uring_writes(__u8 op)
-{
-	switch (op) {
-	case IORING_OP_WRITEV:
-	case IORING_OP_WRITE_FIXED:
-	case IORING_OP_SENDMSG:
-	case IORING_OP_WRITE:
-	case IORING_OP_SEND:
-	case IORING_OP_SPLICE:
-	case IORING_OP_TEE:
-	case IORING_OP_SEND_ZC:
-	case IORING_OP_SENDMSG_ZC:
-	case IORING_OP_WRITEV_FIXED:
-		return 1;
-	case IORING_OP_MSG_RING:	/* to another ring, maybe another process's */
-	case IORING_OP_FSETXATTR:
-	case IORING_OP_SETXATTR:
-	case IORING_OP_URING_CMD:	/* driver-defined: may write */
-		return 2;
-	}
-	return 0;
-}
-
-#define REQ_F_FIXED_FILE 1
-
-static __always_inline int uring_submitted(struct io_kiocb *req)
-{
-	struct blind_call bc = { .route = YS_BLIND_IO_URING, .fd = -1, .src_fd = -1 };
-	struct uring_req ur;
-	__u8 op = req->opcode;
-	int kind = uring_writes(op);
-	__u64 id, key = (__u64)req;
-
-	if (!kind || !(id = traced_caller()))
-		return 0;
-	bc.arg = op;
-	/* a fixed file's fd is an index into the ring's table, not an fd */
-	if (!(req->flags & REQ_F_FIXED_FILE))
-		bc.fd = (__s32)req->cqe.fd;
-	ur.tgid = id >> 32;
-	ur.sized = kind == 1;
-	bpf_map_update_elem(&uring_reqs, &key, &ur, BPF_ANY);
-	declare(bpf_get_current_task_btf(), id, &bc);
-	return 0;
-}
-
-static __always_inline void uring_done(struct uring_req *ur, __u64 key, int res)
-{
-	if (ur->sized)
-		blind_count(ur->tgid, YS_BLIND_IO_URING, 0, res > 0 ? (__u64)res : 0, -1);
-	bpf_map_delete_elem(&uring_reqs, &key);
-}
-
-SEC("tp_btf/io_uring_submit_req")
-int BPF_PROG(on_uring_submit, struct io_kiocb *req)
-{
-	return uring_submitted(req);
-}
-
-SEC("tp_btf/io_uring_complete")
-int BPF_PROG(on_uring_complete, void *ctx_, struct io_kiocb *req, struct io_uring_cqe *cqe)
-{
-	__u64 key = (__u64)req;
-	struct uring_req *ur = bpf_map_lookup_elem(&uring_reqs, &key);
-
-	if (ur)
-		uring_done(ur, key, BPF_CORE_READ(cqe, res));
-	return 0;
-}
-
-/* Before 6.4 (Debian 12's 6.1): the submit event was io_uring_submit_sqe,
- * and the completion carried its result itself. User space loads these or
- * the two above, by the kernel's BTF. */
-SEC("tp_btf/io_uring_submit_sqe")
-int BPF_PROG(on_uring_submit_sqe, struct io_kiocb *req)
-{
-	return uring_submitted(req);
-}
-
-SEC("tp_btf/io_uring_complete")
-int BPF_PROG(on_uring_complete_res, void *ctx_, void *req, __u64 user_data, int res)
-{
-	__u64 key = (__u64)req;
-	struct uring_req *ur = bpf_map_lookup_elem(&uring_reqs, &key);
-
-	if (ur)
-		uring_done(ur, key, res);
-	return 0;
-}
 
 /* ---- 32-bit code: its syscalls skip the syscall tracepoints ---- */
 

@@ -14,6 +14,7 @@ struct wreq {
 	__u64 count;
 	__u64 pos;	/* the offset argument, or -1: the file position */
 	__u64 rwf;	/* pwritev2's flags */
+	__u64 file;	/* struct file * written to, or 0: the fd's */
 	__s32 fd;
 	__u16 route;	/* enum ys_route */
 	__u16 kind;	/* enum data_kind */
@@ -63,6 +64,11 @@ static __always_inline void write_pos(struct task_struct *task, struct file *fil
 	bool append = BPF_CORE_READ(file, f_flags) & O_APPEND;
 
 	h->flags |= YS_W_POS;
+	if (rq->route == YS_ROUTE_URING_WRITE || rq->route == YS_ROUTE_URING_WRITEV) {
+		/* the request's own position, where its write began */
+		h->pos = rq->pos;
+		return;
+	}
 	if (explicit) {
 		if ((append && !(rq->rwf & RWF_NOAPPEND)) || (rq->rwf & RWF_APPEND)) {
 			/* Linux appends whatever the offset: where the end
@@ -96,7 +102,7 @@ static __noinline int capture_write(struct task_struct *task, const struct wreq 
 		return 0;
 	ks->writes++;
 	ks->bytes_written += ret;
-	file = fd_file(task, rq->fd);
+	file = rq->file ? (struct file *)rq->file : fd_file(task, rq->fd);
 	tls_note_socket(file, rq->fd);
 	v = file ? stream_get(task, tgid, tid, rq->fd, file) : NULL;
 	if (!v) {

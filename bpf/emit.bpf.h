@@ -146,7 +146,7 @@ struct copy_state {
 	__u64 left;	/* bytes left to capture */
 	__u32 idx, cnt;	/* next iovec, iovec count */
 	__u32 fault;
-	__u32 pad;
+	__u32 kiov;	/* the iovec array is in kernel memory */
 };
 
 struct {
@@ -173,7 +173,8 @@ static long copy_step(__u32 i, void *data)
 	if (!st->seg) {
 		if (!st->iov || st->idx >= st->cnt)
 			return 1;
-		if (bpf_probe_read_user(&v, sizeof(v), (void *)(st->iov + (__u64)st->idx * sizeof(v)))) {
+		if (st->kiov ? bpf_probe_read_kernel(&v, sizeof(v), (void *)(st->iov + (__u64)st->idx * sizeof(v)))
+			     : bpf_probe_read_user(&v, sizeof(v), (void *)(st->iov + (__u64)st->idx * sizeof(v)))) {
 			st->fault = 1;
 			return 1;
 		}
@@ -201,6 +202,7 @@ static long copy_step(__u32 i, void *data)
 enum data_kind {
 	D_BUF,		/* ptr: a buffer */
 	D_IOV,		/* ptr: an array of count iovecs */
+	D_KIOV,		/* ptr: an array of count iovecs in kernel memory, of user buffers */
 };
 
 /* Copies the first want bytes of the data into records that start with
@@ -222,7 +224,8 @@ static __always_inline __u64 emit_data(const struct ys_rec_write *hdr, __u32 kin
 	st->left = want;
 	st->fault = 0;
 	st->idx = 0;
-	if (kind == D_IOV) {
+	st->kiov = kind == D_KIOV;
+	if (kind == D_IOV || kind == D_KIOV) {
 		st->iov = ptr;
 		st->cnt = count < YS_IOV_MAX ? (__u32)count : YS_IOV_MAX;
 		st->buf = 0;

@@ -9,11 +9,17 @@
 
 static __always_inline bool fd_wanted(long fd)
 {
+	/* one unsigned bound (a negative fd is past it), on the register
+	 * that indexes: the compiler may otherwise check one copy of the fd
+	 * and index with another, which the verifier cannot follow */
+	__u64 u = (__u64)fd;
+
+	barrier_var(u);
 	if (!fd_filter)
 		return true;
-	if (fd < 0 || fd >= YS_FD_FILTER_MAX)
+	if (u >= YS_FD_FILTER_MAX)
 		return false;
-	return fd_mask[(__u64)fd / 64] & (1ull << ((__u64)fd % 64));
+	return fd_mask[u / 64] & (1ull << (u % 64));
 }
 
 /* Is comm one of the n names of list? */

@@ -20,6 +20,7 @@
 #include "tls.bpf.h"
 #include "capture.bpf.h"
 #include "blind.bpf.h"
+#include "uring.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 

@@ -48,6 +48,12 @@ enum ys_route {
 	YS_ROUTE_SENDMMSG = 18,	/* each message's msg_len bytes, from its iovecs */
 	YS_ROUTE_VMSPLICE = 19,	/* user iovecs into a pipe */
 	YS_ROUTE_TLS = 20,	/* SSL_write & co: a TLS session's plaintext (bpf/tls.bpf.c) */
+	/* io_uring requests (bpf/uring.bpf.h): the buffers the kernel imported
+	 * at submission, read at completion for the completion's result */
+	YS_ROUTE_URING_WRITE = 21,	/* IORING_OP_WRITE */
+	YS_ROUTE_URING_WRITEV = 22,	/* IORING_OP_WRITEV */
+	YS_ROUTE_URING_SEND = 23,	/* IORING_OP_SEND, SEND_ZC */
+	YS_ROUTE_URING_SENDMSG = 24,	/* IORING_OP_SENDMSG, SENDMSG_ZC */
 };
 
 enum ys_write_flags {

@@ -35,7 +35,7 @@
 #                            compare (those this kernel refuses are left out, and said)
 #   BENCH_ROUTE_N=100000     iterations of each route loop (mmap: a quarter, dd: 4x)
 #   BENCH_ROUTES_BASE=PATH   routes: also a yarasnoop built without the route hooks
-#   BENCH_ROUTE_KINDS="dd64 send ssl ioctl mmap"   the routes workloads
+#   BENCH_ROUTE_KINDS="dd64 send ssl uring ioctl mmap"   the routes workloads (uring: io_uring WRITEs)
 #   BENCH_LOG_MB=50          size of the generated log for replay
 #   BENCH_SCAN_MS=500        time per scancost measurement
 #   BENCH_RATES="50 100 200 400 800 0"   MB/s; 0 is as fast as possible
@@ -323,6 +323,7 @@ route_cmd() {
 	case $1 in
 	dd64) echo "dd if=/dev/zero of=/dev/null bs=64 count=$2" ;;
 	ssl) echo "$BIN/route_loop ssl $2 $TMP/cert.pem $TMP/key.pem" ;;
+	uring) echo "$OUTPUT/helpers/uring loop $2 64 /dev/null" ;;
 	*) echo "$BIN/route_loop $1 $2" ;;
 	esac
 }
@@ -336,7 +337,7 @@ route_secs() {
 }
 
 bench_routes() {
-	local kinds=${BENCH_ROUTE_KINDS:-dd64 send ssl ioctl mmap} cfgs="default no-tls compat" k n i c sp ys us ts args bin
+	local kinds=${BENCH_ROUTE_KINDS:-dd64 send ssl uring ioctl mmap} cfgs="default no-tls compat" k n i c sp ys us ts args bin
 	# a yarasnoop without the route hooks (main before them), to tell their share
 	[[ -n ${BENCH_ROUTES_BASE:-} ]] && cfgs="base $cfgs"
 	section "routes: cost of the route hooks to untraced and traced processes"
@@ -390,7 +391,8 @@ bench_routes() {
 	stop_bg "$sp"
 	echo "   traced: the workload run by yarasnoop (-- CMD, default hooks) vs alone"
 	printf '   %-7s %-8s %-12s %-12s %s\n' workload n alone_s traced_s ratio
-	for k in send ssl; do
+	for k in $kinds; do
+		[[ $k == send || $k == ssl || $k == uring ]] || continue
 		n=${BENCH_ROUTE_N:-100000}
 		: >"$TMP/u"; : >"$TMP/t"
 		for ((i = 0; i < REPS; i++)); do
@@ -408,7 +410,9 @@ bench_routes() {
 	others_warning
 	say_cmd "sleep 1000 & $OUTPUT/yarasnoop --no-control [--no-tls|--compat] -o /dev/null -p \$! &"
 	say_cmd "$OUTPUT/bench/route_loop send|ssl|ioctl|mmap N [CERT KEY]    # with and without the line above"
+	say_cmd "$OUTPUT/helpers/uring loop N 64 /dev/null    # io_uring WRITEs of 64 B, one at a time, likewise"
 	say_cmd "$OUTPUT/yarasnoop --no-control -o /dev/null -- $OUTPUT/bench/route_loop send|ssl N [CERT KEY]"
+	say_cmd "$OUTPUT/yarasnoop --no-control -o /dev/null -- $OUTPUT/helpers/uring loop N 64 /dev/null"
 	say_cmd "BENCH_ONLY=routes make bench OUTPUT=$OUTPUT"
 }
 

@@ -7,6 +7,7 @@
 #   scripts/install-deps.sh bench    and the benchmarks' real workloads (python's tests, strace)
 set -eu
 
+# liburing-dev: the io_uring test helper (tests/helpers/uring.c)
 # gdb, man-db, groff-base, bsdextrautils (col) and systemd (systemd-analyze):
 # the seccomp, man page and service tests
 PKGS="make gcc pkg-config libc6-dev
@@ -14,7 +15,7 @@ clang llvm libclang-rt-14-dev bpftool libbpf-dev libelf-dev zlib1g-dev
 libyara-dev yara uuid-dev
 libcmocka-dev python3 valgrind linux-perf procps util-linux coreutils time
 gdb man-db groff-base bsdextrautils systemd
-openssl libssl-dev curl gnutls-bin binutils"
+openssl libssl-dev curl gnutls-bin binutils liburing-dev"
 for group in "$@"; do
 	case $group in
 	vm) PKGS="$PKGS qemu-system-x86 busybox-static kmod xz-utils zstd" ;;

@@ -6,6 +6,11 @@
 need_root "route matrix" || { echo "1..$_n"; exit 0; }
 ROUTES=$PWD/$OUTPUT/helpers/routes
 ROUTES32=$PWD/$OUTPUT/helpers/routes32
+URING=$PWD/$OUTPUT/helpers/uring
+# io_uring writes are captured where the prep imports the buffers (6.15 on,
+# struct iou_vec; bpf/uring.bpf.h), declared before
+UR=io_uring
+bpftool btf dump file /sys/kernel/btf/vmlinux 2>/dev/null | grep -q "^\[[0-9]*\] STRUCT 'iou_vec'" && UR=match
 R=$TESTDATA/routes.yar
 EV=$TMP/ev
 SRC=$TMP/src
@@ -22,6 +27,9 @@ route() {
 		cat "$SRC" | "${YS[@]}" "$@" -- "$ROUTES" tee >"$TMP/out" 2>"$TMP/err"
 	elif [[ $r == ia32 ]]; then
 		"${YS[@]}" "$@" -- "$ROUTES32" >"$TMP/out" 2>"$TMP/err"
+	elif [[ $r == uring_* ]]; then
+		# through liburing (tests/helpers/uring.c)
+		"${YS[@]}" "$@" -- "$URING" "${r#uring_}" >"$TMP/out" 2>"$TMP/err"
 	else
 		"${YS[@]}" "$@" -- "$ROUTES" "$r" "$SRC" >"$TMP/out" 2>"$TMP/err"
 	fi
@@ -33,7 +41,7 @@ route() {
 			'any(e["rule"] == "route_mark" for e in M)'
 	else
 		jcheck "$r: declared as route $want, naming the process" "$EV" \
-			"any(e['type'] == 'blind' and e['route'] == '$want' and e['comm'].startswith('routes') and e['pid'] > 0 for e in EVENTS) and SUMMARY['blind']['$want']['calls'] >= 1"
+			"any(e['type'] == 'blind' and e['route'] == '$want' and e['comm'] in ('routes', 'routes32', 'uring') and e['pid'] > 0 for e in EVENTS) and SUMMARY['blind']['$want']['calls'] >= 1"
 	fi
 }
 
@@ -61,8 +69,17 @@ route tiocsti tiocsti
 route keyring keyring
 route hostname hostname
 route aio aio
-route io_uring io_uring
-route io_uring_send io_uring
+route io_uring $UR
+route io_uring_send $UR
+route uring_write $UR
+route uring_writev $UR
+route uring_send $UR
+route uring_sendmsg $UR
+route uring_send_zc $UR
+route uring_fixed_file $UR
+route uring_async $UR
+route uring_sqpoll $UR
+route uring_write_fixed io_uring
 route ia32 ia32
 route ia32 compat --compat
 route int80 compat --compat
@@ -88,7 +105,7 @@ jcheck "curl -d: the posted secret is found in curl's socket stream" "$EV" \
 	"any(e['rule'] == 'route_mark' and e['stream']['comm'] == 'curl' and e['stream']['path'].startswith('socket:[') for e in M)"
 
 # nothing missing: every route the program knows is in the list above
-known=$("$ROUTES" list | sort | tr '\n' ' ')
+known=$({ "$ROUTES" list; "$URING" list | sed 's/^/uring_/'; } | sort | tr '\n' ' ')
 tested=$(sed -n 's/^route \([a-z0-9_]*\) .*/\1/p' "$0" | sort -u | grep -v '^ia32$' | tr '\n' ' ')
 expect_eq "every route of the matrix program is checked" "$known" "$tested"
 
@@ -96,9 +113,9 @@ expect_eq "every route of the matrix program is checked" "$known" "$tested"
 route sendfile sendfile
 jcheck "sendfile: the source file is named and its bytes counted" "$EV" \
 	"[(e['path'], e['src_fd'] >= 0, e['bytes']) for e in EVENTS if e['type'] == 'blind'] == [('$SRC', True, 28)] and SUMMARY['blind_bytes'] == 28"
-route io_uring io_uring
-jcheck "io_uring: the WRITE's bytes come from its completion" "$EV" \
-	"[e['op'] for e in EVENTS if e['type'] == 'blind'] == ['WRITE'] and SUMMARY['blind']['io_uring']['bytes'] == len('YS_ROUTE_MARK_io_uring_END') and SUMMARY['blind']['io_uring']['calls_unsized'] == 0"
+route uring_write_fixed io_uring
+jcheck "io_uring: a declared WRITE_FIXED's bytes come from its completion" "$EV" \
+	"[e['op'] for e in EVENTS if e['type'] == 'blind'] == ['WRITE_FIXED'] and SUMMARY['blind']['io_uring']['bytes'] == len('YS_ROUTE_MARK_uring_write_fixed_END') and SUMMARY['blind']['io_uring']['calls_unsized'] == 0"
 
 # sockets: one stream per socket, whatever route wrote to it; bytes exact
 route sockmix match
