@@ -394,13 +394,6 @@ void ys_capture_own(struct ys_capture *c, int fd, enum ys_owned_kind kind, const
 
 	if (fd < 0)
 		return;
-	if (c->nowned >= YS_OWNED_MAX) {
-		if (c->owned_full++)
-			return;
-		ys_note("warning: more than %d BPF objects of ours: bpf() calls on the rest are not told apart",
-			YS_OWNED_MAX);
-		return;
-	}
 	memset(&info, 0, sizeof(info));
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return;
@@ -409,6 +402,13 @@ void ys_capture_own(struct ys_capture *c, int fd, enum ys_owned_kind kind, const
 	for (int i = 0; i < c->nowned; i++)
 		if (c->owned[i].kind == kind && c->owned[i].id == id)
 			return;
+	if (c->nowned >= YS_OWNED_MAX) {
+		if (c->owned_full++)
+			return;
+		ys_note("warning: more than %d BPF objects of ours: bpf() calls on the rest are not told apart",
+			YS_OWNED_MAX);
+		return;
+	}
 	o = &c->owned[c->nowned++];
 	o->kind = (uint8_t)kind;
 	o->id = id;
