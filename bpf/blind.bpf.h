@@ -658,6 +658,8 @@ static __always_inline int uring_writes(__u8 op)
 
 #define REQ_F_FIXED_FILE 1
 
+/* named io_uring_submit_sqe in older kernels (6.1), with the same first
+ * argument: user space points the program at it (user/capture.c) */
 SEC("tp_btf/io_uring_submit_req")
 int BPF_PROG(on_uring_submit, struct io_kiocb *req)
 {
@@ -680,8 +682,11 @@ int BPF_PROG(on_uring_submit, struct io_kiocb *req)
 	return 0;
 }
 
+/* Its third argument is the CQE in recent kernels, user_data in older ones
+ * (6.1), then res: the result is read from the request, which both copy
+ * it from. */
 SEC("tp_btf/io_uring_complete")
-int BPF_PROG(on_uring_complete, void *ctx_, struct io_kiocb *req, struct io_uring_cqe *cqe)
+int BPF_PROG(on_uring_complete, void *ctx_, struct io_kiocb *req)
 {
 	__u64 key = (__u64)req;
 	struct uring_req *ur = bpf_map_lookup_elem(&uring_reqs, &key);
@@ -689,7 +694,7 @@ int BPF_PROG(on_uring_complete, void *ctx_, struct io_kiocb *req, struct io_urin
 
 	if (!ur)
 		return 0;
-	res = BPF_CORE_READ(cqe, res);
+	res = BPF_CORE_READ(req, cqe.res);
 	if (ur->sized)
 		blind_count(ur->tgid, YS_BLIND_IO_URING, 0, res > 0 ? (__u64)res : 0, -1);
 	bpf_map_delete_elem(&uring_reqs, &key);

@@ -325,11 +325,29 @@ static void set_names(volatile char (*dst)[YS_TASK_COMM_LEN], const char (*src)[
 		memcpy((void *)dst[i], src[i], YS_TASK_COMM_LEN);
 }
 
+/* io_uring's submission tracepoint, under its name in this kernel: older
+ * ones (6.1) call it io_uring_submit_sqe; NULL: no io_uring at all. */
+static const char *uring_submit_tp(void)
+{
+	static const char *const roots[] = { TRACEFS, "/sys/kernel/debug/tracing" };
+	static const char *const names[] = { "io_uring_submit_req", "io_uring_submit_sqe" };
+	char path[128];
+
+	for (size_t n = 0; n < ARRAY_SIZE(names); n++)
+		for (size_t r = 0; r < ARRAY_SIZE(roots); r++) {
+			snprintf(path, sizeof(path), "%s/events/io_uring/%s", roots[r], names[n]);
+			if (!access(path, F_OK))
+				return names[n];
+		}
+	return NULL;
+}
+
 /* The settings of one instance: each has its own .rodata. */
 static int configure(struct yarasnoop_bpf *skel, const struct ys_capture_opts *o,
 		     const struct ys_map_sizes *ms)
 {
 	struct yarasnoop_bpf__rodata *ro = skel->rodata;
+	const char *uring;
 	int err;
 
 	ro->self_tgid = (uint32_t)getpid();
@@ -370,6 +388,15 @@ static int configure(struct yarasnoop_bpf *skel, const struct ys_capture_opts *o
 	/* exit-only capture has no use for the enter hooks of the writes */
 	bpf_program__set_autoload(skel->progs.tp_enter_write, o->stash_args);
 	bpf_program__set_autoload(skel->progs.on_sys_exit_compat, o->compat);
+	uring = uring_submit_tp();
+	if (!uring) {
+		bpf_program__set_autoload(skel->progs.on_uring_submit, false);
+		bpf_program__set_autoload(skel->progs.on_uring_complete, false);
+	} else if (strcmp(uring, "io_uring_submit_req")) {
+		err = bpf_program__set_attach_target(skel->progs.on_uring_submit, 0, uring);
+		if (err)
+			return err;
+	}
 	if (o->verifier_stats) {
 		struct bpf_program *prog;
 
