@@ -739,31 +739,39 @@ start_run() {
 	echo $((t1 - t0)) >>"$TMP/st.$1.total"
 }
 
+# ours_released BEFORE: waits (at most 10 s) until every ys-release that is
+# not in BEFORE (the pids there were before our run: other engineers') is gone
+ours_released() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		pgrep -x ys-release | grep -qvxF -f <(printf '%s\n' $1 0) || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 bench_start() {
-	local n=$((REPS * 2)) i t1 cfg cfgs="this serial notls"
+	local n=$((REPS * 2)) i t1 cfg before cfgs="this serial notls"
 	section "start: yarasnoop -- date, from exec to the command's exec (start) and to exit (total)"
 	need_root || return 0
 	[[ -n ${BENCH_START_BASE:-} ]] && cfgs="base $cfgs"
 	for cfg in $cfgs; do
-		: >"$TMP/st.$cfg.exec"; : >"$TMP/st.$cfg.total"
+		: >"$TMP/st.$cfg.exec"; : >"$TMP/st.$cfg.total"; : >"$TMP/st.$cfg.rel"
 	done
-	: >"$TMP/st.rel"
 	# the configurations alternate, so that a machine that gets busier
 	# slows them alike
 	for ((i = 0; i < n; i++)); do
 		for cfg in $cfgs; do
 			note_others
-			released
+			before=$(pgrep -x ys-release || true)
 			start_run "$cfg"
-			# how long the kernel's release takes after we are gone, in the child
+			# how long the kernel's release takes after we are gone, in
+			# our child; the next run starts after it
 			t1=$(now_ns)
-			if pgrep -x ys-release >/dev/null; then
-				released
-				echo $(($(now_ns) - t1)) >>"$TMP/st.rel"
-			fi
+			ours_released "$before" && echo $(($(now_ns) - t1)) >>"$TMP/st.$cfg.rel"
 		done
 	done
-	printf '   %-52s %9s %9s\n' "median of $n runs each, ms" start total
+	printf '   %-52s %9s %9s %9s\n' "median of $n runs each, ms" start total released
 	for cfg in $cfgs; do
 		case $cfg in
 		this) d="this binary (TLS on, the default with -- CMD)" ;;
@@ -771,11 +779,12 @@ bench_start() {
 		notls) d="... --no-tls" ;;
 		base) d="BENCH_START_BASE ($BENCH_START_BASE)" ;;
 		esac
-		printf '   %-52s %9.1f %9.1f\n' "$d" "$(calc %.1f "$(median <"$TMP/st.$cfg.exec") / 1e6")" \
-			"$(calc %.1f "$(median <"$TMP/st.$cfg.total") / 1e6")"
+		printf '   %-52s %9.1f %9.1f %9.1f\n' "$d" "$(calc %.1f "$(median <"$TMP/st.$cfg.exec") / 1e6")" \
+			"$(calc %.1f "$(median <"$TMP/st.$cfg.total") / 1e6")" \
+			"$(calc %.1f "$(median <"$TMP/st.$cfg.rel") / 1e6")"
 	done
-	printf '   %-52s %s\n' "links released after the exit (in ys-release)" \
-		"$( [[ -s $TMP/st.rel ]] && calc %.1f "$(median <"$TMP/st.rel") / 1e6" || echo '- (none seen)') ms"
+	echo "   start: to the command's exec; total: to yarasnoop's exit; released: then until its"
+	echo "   ys-release child has closed the last link (the kernel's detach, after yarasnoop has gone)"
 	# where the start goes, from the system calls that mark each phase
 	if command -v strace >/dev/null; then
 		strace --seccomp-bpf -f -ttt -T -e trace=execve,bpf -o "$TMP/st.strace" \
