@@ -779,12 +779,13 @@ bench_start() {
 		notls) d="... --no-tls" ;;
 		base) d="BENCH_START_BASE ($BENCH_START_BASE)" ;;
 		esac
-		printf '   %-52s %9.1f %9.1f %9.1f\n' "$d" "$(calc %.1f "$(median <"$TMP/st.$cfg.exec") / 1e6")" \
+		printf '   %-52s %9.1f %9.1f %9s\n' "$d" "$(calc %.1f "$(median <"$TMP/st.$cfg.exec") / 1e6")" \
 			"$(calc %.1f "$(median <"$TMP/st.$cfg.total") / 1e6")" \
-			"$(calc %.1f "$(median <"$TMP/st.$cfg.rel") / 1e6")"
+			"$( [[ -s $TMP/st.$cfg.rel ]] && calc %.1f "$(median <"$TMP/st.$cfg.rel") / 1e6" || echo -)"
 	done
 	echo "   start: to the command's exec; total: to yarasnoop's exit; released: then until its"
-	echo "   ys-release child has closed the last link (the kernel's detach, after yarasnoop has gone)"
+	echo "   ys-release child has closed the last link (the kernel's detach, after yarasnoop has gone;"
+	echo "   -: not seen within 10 s, or other engineers' ys-release came and went meanwhile)"
 	# where the start goes, from the system calls that mark each phase
 	if command -v strace >/dev/null; then
 		strace --seccomp-bpf -f -ttt -T -e trace=execve,bpf -o "$TMP/st.strace" \
