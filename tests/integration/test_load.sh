@@ -20,8 +20,13 @@ progs_of() {
 	text=$(readelf -SW "$1" | sed -n 's/^ *\[ *\([0-9]*\)\] \.text .*/\1/p')
 	readelf -sW "$1" | awk -v t="$text" '$4 == "FUNC" && $5 == "GLOBAL" && $7 != t { print $8 }' | sort
 }
-# by default: exit hooks only, no --compat
-WANT=$( (progs_of "$DIR/yarasnoop.bpf.o" | grep -vxE 'tp_enter_write|on_sys_exit_compat'
+# by default: exit hooks only, no --compat; the io_uring hooks where the
+# kernel has io_uring (user/capture.c)
+skip_progs='tp_enter_write|on_sys_exit_compat'
+ls /sys/kernel/tracing/events/io_uring/io_uring_submit_* >/dev/null 2>&1 ||
+	ls /sys/kernel/debug/tracing/events/io_uring/io_uring_submit_* >/dev/null 2>&1 ||
+	skip_progs+='|on_uring_submit|on_uring_complete'
+WANT=$( (progs_of "$DIR/yarasnoop.bpf.o" | grep -vxE "$skip_progs"
 	progs_of "$DIR/tls.bpf.o") | sort)
 # names PID: the names of the programs PID holds, one a line, sorted (a
 # program loaded twice shows twice)
