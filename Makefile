@@ -220,9 +220,11 @@ KERNEL ?= 6.1
 # the smoke set: what depends on the kernel, about 5 minutes under TCG
 VMTEST_SUITES ?= tests/vm/smoke.sh tests/integration/test_streams.sh
 VMTEST_DEPS = $(if $(filter host,$(KERNEL)),,scripts/install-deps.sh vm &&)
+# the whole run's limit, boot included (.ci/run sets less)
+VMTEST_LIMIT ?= 1800
 .PHONY: vmtest vmtest-full
 vmtest: $(OUTPUT)/yarasnoop $(HELPER_BIN)
-	$(Q)$(VMTEST_DEPS) OUTPUT=$(OUTPUT) scripts/vmtest.sh -k $(KERNEL) -t 1800 -- tests/run.sh $(VMTEST_SUITES)
+	$(Q)$(VMTEST_DEPS) OUTPUT=$(OUTPUT) scripts/vmtest.sh -k $(KERNEL) -t $(VMTEST_LIMIT) -- tests/run.sh $(VMTEST_SUITES)
 
 vmtest-full: $(OUTPUT)/yarasnoop $(UNIT_BIN) $(HELPER_BIN)
 	$(Q)$(VMTEST_DEPS) OUTPUT=$(OUTPUT) scripts/vmtest.sh -k $(KERNEL) -t 10800 -- tests/run.sh

@@ -102,7 +102,7 @@ static __noinline int capture_write(struct task_struct *task, const struct wreq 
 		return 0;
 	ks->writes++;
 	ks->bytes_written += ret;
-	file = rq->file ? (struct file *)rq->file : fd_file(task, rq->fd);
+	file = rq->file ? (struct file *)rq->file : fd_file_direct(task, rq->fd);
 	tls_note_socket(file, rq->fd);
 	v = file ? stream_get(task, tgid, tid, rq->fd, file) : NULL;
 	if (!v) {

@@ -18,7 +18,7 @@ static __always_inline struct ys_proc *proc_known(struct task_struct *task, __u3
 
 	if (p)
 		return p;
-	proc_creds_set(&np, task->real_cred);
+	proc_creds_set(&np, BPF_CORE_READ(task, real_cred));
 	bpf_map_update_elem(&procs, &tgid, &np, BPF_NOEXIST);
 	p = bpf_map_lookup_elem(&procs, &tgid);
 	if (!p) {
@@ -98,7 +98,7 @@ static __always_inline struct ys_sval *stream_get(struct task_struct *task, __u3
 		return NULL;
 	nv.id = __sync_fetch_and_add(&g->stream_seq, 1) + 1;
 	nv.inode = (__u64)inode;
-	nv.cred = (__u64)task->real_cred;
+	nv.cred = (__u64)BPF_CORE_READ(task, real_cred);
 	nv.flags = S_ISREG(BPF_CORE_READ(inode, i_mode)) ? YS_SV_REG : 0;
 	if (bpf_map_update_elem(&streams, &key, &nv, BPF_NOEXIST)) {
 		/* another thread got there first, or the map is full */

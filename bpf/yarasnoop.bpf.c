@@ -131,7 +131,7 @@ int BPF_PROG(on_exec, struct task_struct *task)
 	p = bpf_map_lookup_elem(&procs, &tgid);
 	if (p) {
 		exec_sweep(task, tgid);
-		proc_creds_set(p, task->real_cred);
+		proc_creds_set(p, BPF_CORE_READ(task, real_cred));
 		emit_proc(as_number(task), tgid, YS_PROC_EXEC, 0);
 	}
 	comm_changed(tgid, task->comm);

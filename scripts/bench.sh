@@ -35,6 +35,7 @@
 #                            compare (those this kernel refuses are left out, and said)
 #   BENCH_ROUTE_N=100000     iterations of each route loop (mmap: a quarter, dd: 4x)
 #   BENCH_ROUTES_BASE=PATH   routes: also a yarasnoop built without the route hooks
+#   BENCH_START_BASE=PATH    start: also this yarasnoop (another build), alternating
 #   BENCH_ROUTE_KINDS="dd64 send ssl uring ioctl mmap"   the routes workloads (uring: io_uring WRITEs)
 #   BENCH_LOG_MB=50          size of the generated log for replay
 #   BENCH_SCAN_MS=500        time per scancost measurement
@@ -752,36 +753,70 @@ released() {
 	done
 }
 
-bench_start() {
-	local n=$((REPS * 2)) i t0 t1 tx
-	section "start: yarasnoop -- true, from exec to exit"
-	need_root || return 0
-	: >"$TMP/st.total"; : >"$TMP/st.exec"; : >"$TMP/st.after"; : >"$TMP/st.rel"
-	for ((i = 0; i < n; i++)); do
-		note_others
-		released
-		t0=$(now_ns)
-		"$YS" --no-control -o /dev/null -- true 2>/dev/null
-		t1=$(now_ns)
-		echo $((t1 - t0)) >>"$TMP/st.total"
-		# how long the kernel's release takes after we are gone, in the child
-		if pgrep -x ys-release >/dev/null; then
-			released
-			echo $(($(now_ns) - t1)) >>"$TMP/st.rel"
-		fi
-		released
-		t0=$(now_ns)
-		tx=$("$YS" --no-control -o /dev/null -- date +%s%N 2>/dev/null)
-		t1=$(now_ns)
-		echo $((tx - t0)) >>"$TMP/st.exec"
-		echo $((t1 - tx)) >>"$TMP/st.after"
+# start_run CFG: one yarasnoop -- date +%s%N of configuration CFG; appends
+# exec-to-command and exec-to-exit (ns) to $TMP/st.CFG.exec and .total
+start_run() {
+	local bin=$YS tx t0 t1 env=()
+	case $1 in
+	base) bin=$BENCH_START_BASE ;;
+	serial) env=(YARASNOOP_LOADERS=1) ;;
+	notls) ;;
+	esac
+	t0=$(now_ns)
+	tx=$(env "${env[@]}" "$bin" --no-control -o /dev/null $([[ $1 == notls ]] && echo --no-tls) \
+		-- date +%s%N 2>/dev/null)
+	t1=$(now_ns)
+	echo $((tx - t0)) >>"$TMP/st.$1.exec"
+	echo $((t1 - t0)) >>"$TMP/st.$1.total"
+}
+
+# ours_released BEFORE: waits (at most 10 s) until every ys-release that is
+# not in BEFORE (the pids there were before our run: other engineers') is gone
+ours_released() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		pgrep -x ys-release | grep -qvxF -f <(printf '%s\n' $1 0) || return 0
+		sleep 0.1
 	done
-	printf '   %-44s %s\n' "median of $n runs" ms
-	printf '   %-44s %s\n' "yarasnoop -- true, exec to exit" "$(calc %.1f "$(median <"$TMP/st.total") / 1e6")"
-	printf '   %-44s %s\n' "... exec to the command's exec" "$(calc %.1f "$(median <"$TMP/st.exec") / 1e6")"
-	printf '   %-44s %s\n' "... the command's exec to yarasnoop's exit" "$(calc %.1f "$(median <"$TMP/st.after") / 1e6")"
-	printf '   %-44s %s\n' "tracepoints released, after the exit (a child)" \
-		"$( [[ -s $TMP/st.rel ]] && calc %.1f "$(median <"$TMP/st.rel") / 1e6" || echo '- (none seen)')"
+	return 1
+}
+
+bench_start() {
+	local n=$((REPS * 2)) i t1 cfg before cfgs="this serial notls"
+	section "start: yarasnoop -- date, from exec to the command's exec (start) and to exit (total)"
+	need_root || return 0
+	[[ -n ${BENCH_START_BASE:-} ]] && cfgs="base $cfgs"
+	for cfg in $cfgs; do
+		: >"$TMP/st.$cfg.exec"; : >"$TMP/st.$cfg.total"; : >"$TMP/st.$cfg.rel"
+	done
+	# the configurations alternate, so that a machine that gets busier
+	# slows them alike
+	for ((i = 0; i < n; i++)); do
+		for cfg in $cfgs; do
+			note_others
+			before=$(pgrep -x ys-release || true)
+			start_run "$cfg"
+			# how long the kernel's release takes after we are gone, in
+			# our child; the next run starts after it
+			t1=$(now_ns)
+			ours_released "$before" && echo $(($(now_ns) - t1)) >>"$TMP/st.$cfg.rel"
+		done
+	done
+	printf '   %-52s %9s %9s %9s\n' "median of $n runs each, ms" start total released
+	for cfg in $cfgs; do
+		case $cfg in
+		this) d="this binary (TLS on, the default with -- CMD)" ;;
+		serial) d="... its programs loaded by one thread (YARASNOOP_LOADERS=1)" ;;
+		notls) d="... --no-tls" ;;
+		base) d="BENCH_START_BASE ($BENCH_START_BASE)" ;;
+		esac
+		printf '   %-52s %9.1f %9.1f %9s\n' "$d" "$(calc %.1f "$(median <"$TMP/st.$cfg.exec") / 1e6")" \
+			"$(calc %.1f "$(median <"$TMP/st.$cfg.total") / 1e6")" \
+			"$( [[ -s $TMP/st.$cfg.rel ]] && calc %.1f "$(median <"$TMP/st.$cfg.rel") / 1e6" || echo -)"
+	done
+	echo "   start: to the command's exec; total: to yarasnoop's exit; released: then until its"
+	echo "   ys-release child has closed the last link (the kernel's detach, after yarasnoop has gone;"
+	echo "   -: not seen within 10 s, or other engineers' ys-release came and went meanwhile)"
 	# where the start goes, from the system calls that mark each phase
 	if command -v strace >/dev/null; then
 		strace --seccomp-bpf -f -ttt -T -e trace=execve,bpf -o "$TMP/st.strace" \
@@ -827,7 +862,7 @@ PY
 	others_warning
 	say_cmd "time $OUTPUT/yarasnoop --no-control -o /dev/null -- true"
 	say_cmd "strace --seccomp-bpf -f -ttt -e trace=execve,bpf $OUTPUT/yarasnoop --no-control -o /dev/null -- true"
-	say_cmd "BENCH_ONLY=start make bench OUTPUT=$OUTPUT"
+	say_cmd "BENCH_ONLY=start [BENCH_START_BASE=/tmp/ysmain/build/yarasnoop] make bench OUTPUT=$OUTPUT"
 }
 
 # Hook cost, side by side in one run, for the kernel it runs on: untraced dd

@@ -63,6 +63,8 @@ esac
 
 say() { echo "vmtest: $*" >&2; }
 fail() { say "$*"; exit 125; }
+# whatever else fails while the VM is made says so, in one line
+trap 'fail "making the VM failed at scripts/vmtest.sh line $LINENO: $BASH_COMMAND"' ERR
 
 # the same limit on the host's kernel, for the matrix's third column
 if [[ $KERNEL == host ]]; then
@@ -79,9 +81,10 @@ mkdir -p "$CACHE"
 
 # ---- the kernel: a package name, then an unpacked tree in the cache ----
 
-# the newest package apt offers whose name matches the regex
+# the newest package apt offers whose name matches the regex; none: empty
+# (not a failure, which set -e would make a silent exit)
 newest() {
-	apt-cache pkgnames linux-image- 2>/dev/null | grep -E "^$1\$" | sort -V | tail -n 1
+	apt-cache pkgnames linux-image- 2>/dev/null | { grep -E "^$1\$" || true; } | sort -V | tail -n 1
 }
 # one preparation at a time per cache (several engineers, one download)
 exec 9>"$CACHE/.lock"
@@ -109,7 +112,8 @@ if [[ ! -e $K/.unpacked ]]; then
 	rm -rf "$CACHE/dl"
 	touch "$K/.unpacked"
 fi
-KVER=$(basename "$(ls -d "$K"/lib/modules/*/ | head -n 1)")
+KVER=$(basename "$(ls -d "$K"/lib/modules/*/ 2>/dev/null | head -n 1)")
+[[ -n $KVER ]] || fail "$PKG has no lib/modules/"
 BZIMAGE=$K/boot/vmlinuz-$KVER
 [[ -r $BZIMAGE ]] || fail "$PKG has no boot/vmlinuz-$KVER"
 
@@ -121,7 +125,8 @@ extract_vmlinux() {
 	sects=$(od -An -tu1 -j $((0x1f1)) -N1 "$bz" | tr -d ' ')
 	((sects == 0)) && sects=4
 	read -r off len < <(od -An -tu4 -j $((0x248)) -N8 "$bz")
-	tail -c +$(((sects + 1) * 512 + off + 1)) "$bz" | head -c "$len" >"$out.z"
+	# head ends the pipe early: tail's SIGPIPE is no failure
+	tail -c +$(((sects + 1) * 512 + off + 1)) "$bz" | head -c "$len" >"$out.z" || true
 	case $(od -An -tx1 -N4 "$out.z" | tr -d ' ') in
 	fd377a58) xz -dc --single-stream <"$out.z" ;;
 	28b52ffd) zstd -qdc <"$out.z" ;;
@@ -219,6 +224,8 @@ APPEND="console=ttyS0 panic=-1 oops=panic rdinit=/init tsc=reliable random.trust
 [[ ${VM_VERBOSE:-0} == 1 ]] || APPEND+=" quiet loglevel=1"
 
 say "$PKG ($KVER), $ACCEL, $CPUS vCPU, $MEM, limit ${LIMIT}s: $*"
+# from here on a failure is the guest's, told below
+trap - ERR
 set +e
 timeout -k 10 "$LIMIT" qemu-system-x86_64 "${A[@]}" -M pc -smp "$CPUS" -m "$MEM" \
 	-nodefaults -no-user-config -display none -serial stdio -no-reboot \

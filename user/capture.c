@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,8 @@
  * The main object has about 25 maps, 50 programs and as many links, the
  * TLS object a few more. */
 #define YS_OWNED_MAX 512
+/* Program instances loaded at once (below), at most. */
+#define YS_LOADERS_MAX 4
 
 struct owned {
 	uint32_t id;
@@ -41,16 +44,30 @@ struct owned {
 };
 
 
-struct ys_capture {
+/* One instance of the object loading some of its programs, on a thread. */
+struct loader {
 	struct yarasnoop_bpf *skel;
+	pthread_t thread;
+	bool started;
+	int err;
+};
+
+struct ys_capture {
+	/* the instance that made the maps (it loads no program); the
+	 * loaders' instances use its maps */
+	struct yarasnoop_bpf *skel;
+	struct loader loaders[YS_LOADERS_MAX];
+	int nloaders;
 	enum ys_hooks hooks;	/* in use: never auto */
 	char hooks_why[160];
+	bool retry;		/* auto chose fexit: the tracepoints if refused */
 	struct bpf_link *links[YS_EXTRA_LINKS];
 	int nlinks;
 	struct owned owned[YS_OWNED_MAX];
 	uint32_t owned_full;		/* objects past YS_OWNED_MAX */
 	int nowned;
 	struct ys_map_sizes sizes;
+	struct ys_capture_opts opts;	/* for the fallback's loaders */
 	struct ring_buffer *rb;
 	/* the ring's consumer and producer positions, mapped read-only */
 	const unsigned long *cons_pos, *prod_pos;
@@ -58,12 +75,15 @@ struct ys_capture {
 	struct ys_record_stats rstats;
 	int ncpus;
 	int release;		/* ys_deferred_close_go() handle of the links' holder */
+	bool verifier_stats;
 };
 
 /* libbpf's messages: kept, and shown only under -v or when loading fails. */
 static char *bpf_log;
 static size_t bpf_log_len;
 static bool keep_debug;		/* --verifier-stats: the logs are at debug level */
+/* the loaders' threads print at once */
+static pthread_mutex_t bpf_log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -75,12 +95,14 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	n = vasprintf(&line, fmt, ap);
 	if (n <= 0)
 		return 0;
+	pthread_mutex_lock(&bpf_log_lock);
 	p = realloc(bpf_log, bpf_log_len + n + 1);
 	if (p) {
 		bpf_log = p;
 		memcpy(bpf_log + bpf_log_len, line, n + 1);
 		bpf_log_len += n;
 	}
+	pthread_mutex_unlock(&bpf_log_lock);
 	free(line);
 	return 0;
 }
@@ -208,20 +230,36 @@ static int attach_family(struct ys_capture *c, struct bpf_program *prog, const c
 	return 0;
 }
 
+/* The loaded copy of prog (named in any instance): in the instance of
+ * the loader that had it, or NULL when none loaded it. */
+static struct bpf_program *loaded(struct ys_capture *c, const struct bpf_program *prog)
+{
+	for (int i = 0; i < c->nloaders; i++) {
+		struct bpf_program *p = bpf_object__find_program_by_name(c->loaders[i].skel->obj,
+									 bpf_program__name(prog));
+
+		if (p && bpf_program__fd(p) >= 0)
+			return p;
+	}
+	return NULL;
+}
+
 static int attach_families(struct ys_capture *c)
 {
-	struct yarasnoop_bpf *s = c->skel;
+	struct bpf_program *exit_write = loaded(c, c->skel->progs.tp_exit_write);
+	struct bpf_program *enter_write = loaded(c, c->skel->progs.tp_enter_write);
+	struct bpf_program *enter_close = loaded(c, c->skel->progs.tp_enter_close);
 	int err;
 
 	if (c->hooks == YS_HOOKS_FEXIT)
 		return 0;	/* a trampoline each, attached as the skeleton's */
-	err = attach_family(c, s->progs.tp_exit_write, "exit", write_family, ARRAY_SIZE(write_family));
-	if (!err && bpf_program__autoload(s->progs.tp_enter_write))
-		err = attach_family(c, s->progs.tp_enter_write, "enter", write_family,
-				    ARRAY_SIZE(write_family));
+	if (!exit_write || !enter_close)
+		return -ENOENT;
+	err = attach_family(c, exit_write, "exit", write_family, ARRAY_SIZE(write_family));
+	if (!err && enter_write)
+		err = attach_family(c, enter_write, "enter", write_family, ARRAY_SIZE(write_family));
 	if (!err)
-		err = attach_family(c, s->progs.tp_enter_close, "enter", close_family,
-				    ARRAY_SIZE(close_family));
+		err = attach_family(c, enter_close, "enter", close_family, ARRAY_SIZE(close_family));
 	return err;
 }
 
@@ -294,10 +332,12 @@ static void set_names(volatile char (*dst)[YS_TASK_COMM_LEN], const char (*src)[
 		memcpy((void *)dst[i], src[i], YS_TASK_COMM_LEN);
 }
 
-static int configure(struct ys_capture *c, const struct ys_capture_opts *o)
+/* The settings of one instance: each has its own .rodata. */
+static int configure(const struct ys_capture *c, struct yarasnoop_bpf *skel,
+		     const struct ys_capture_opts *o)
 {
-	struct yarasnoop_bpf *skel = c->skel;
 	struct yarasnoop_bpf__rodata *ro = skel->rodata;
+	const struct ys_map_sizes *ms = &c->sizes;
 	int err;
 
 	ro->self_tgid = (uint32_t)getpid();
@@ -344,18 +384,17 @@ static int configure(struct ys_capture *c, const struct ys_capture_opts *o)
 		bpf_object__for_each_program(prog, skel->obj)
 			bpf_program__set_log_level(prog, 4);
 	}
-	size_maps(o, &c->sizes);
 	err = bpf_map__set_max_entries(skel->maps.rb, (uint32_t)o->ring_size);
 	if (err) {
 		ys_err("cannot size the ring buffer to %llu bytes: %s",
 		       (unsigned long long)o->ring_size, strerror(-err));
 		return err;
 	}
-	err = bpf_map__set_max_entries(skel->maps.streams, c->sizes.streams);
+	err = bpf_map__set_max_entries(skel->maps.streams, ms->streams);
 	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.procs, c->sizes.procs);
+		err = bpf_map__set_max_entries(skel->maps.procs, ms->procs);
 	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.traced, c->sizes.traced);
+		err = bpf_map__set_max_entries(skel->maps.traced, ms->traced);
 	if (err)
 		ys_err("cannot size the kernel's stream tables: %s", strerror(-err));
 	return err;
@@ -418,17 +457,24 @@ void ys_capture_own(struct ys_capture *c, int fd, enum ys_owned_kind kind, const
 /* Our objects' ids, to tell bpf() calls on them from others. */
 static void collect_owned(struct ys_capture *c)
 {
-	struct bpf_object_skeleton *sk = c->skel->skeleton;
 	struct bpf_program *prog;
 	struct bpf_map *map;
 
 	bpf_object__for_each_map(map, c->skel->obj)
 		ys_capture_own(c, bpf_map__fd(map), YS_OWN_MAP, bpf_map__name(map));
-	bpf_object__for_each_program(prog, c->skel->obj)
-		ys_capture_own(c, bpf_program__fd(prog), YS_OWN_PROG, bpf_program__name(prog));
-	for (int i = 0; i < sk->prog_cnt; i++)
-		if (*sk->progs[i].link)
-			ys_capture_own(c, bpf_link__fd(*sk->progs[i].link), YS_OWN_LINK, sk->progs[i].name);
+	for (int l = 0; l < c->nloaders; l++) {
+		struct yarasnoop_bpf *s = c->loaders[l].skel;
+		struct bpf_object_skeleton *sk = s->skeleton;
+
+		/* its own settings (the shared maps are told once) */
+		bpf_object__for_each_map(map, s->obj)
+			ys_capture_own(c, bpf_map__fd(map), YS_OWN_MAP, bpf_map__name(map));
+		bpf_object__for_each_program(prog, s->obj)
+			ys_capture_own(c, bpf_program__fd(prog), YS_OWN_PROG, bpf_program__name(prog));
+		for (int i = 0; i < sk->prog_cnt; i++)
+			if (*sk->progs[i].link)
+				ys_capture_own(c, bpf_link__fd(*sk->progs[i].link), YS_OWN_LINK, sk->progs[i].name);
+	}
 	for (int i = 0; i < c->nlinks; i++)
 		ys_capture_own(c, bpf_link__fd(c->links[i]), YS_OWN_LINK, "family");
 }
@@ -498,91 +544,164 @@ static int map_positions(struct ys_capture *c)
 
 /* Releasing a syscall tracepoint's last perf event waits for RCU grace
  * periods, one tracepoint after another: 70 ms each on a 6.18 host, 0.65 s
- * for nine, after the summary is out. A child forked now, before the
- * system call filter, holds the links too and releases them once we have
- * let go of ours (at close, or as we die): our own detach, libbpf's, still
+ * for nine, after the summary is out; a uprobe's (TLS) waits longer, 130 to
+ * 200 ms each, 1.3 s for the seven. A child forked now, before the system
+ * call filter, holds the links too and releases them once we have let go
+ * of ours (at close, or as we die): our own detach, libbpf's, still
  * disables each perf event first, so that no write is captured past it. */
-static int hold_links(struct ys_capture *c)
+void ys_capture_hold_links(struct ys_capture *c, const int *extra, int nextra)
 {
-	const struct bpf_object_skeleton *s = c->skel->skeleton;
-	struct bpf_link *links[64];
-	int fds[64], n = 0, k = 0;
+	int fds[YS_OWNED_MAX], n = 0;
 
-	/* the skeleton's links (a program's own SEC()), then the families' */
-	for (int i = 0; i < s->prog_cnt && n < (int)ARRAY_SIZE(links); i++)
-		if (*s->progs[i].link)
-			links[n++] = *s->progs[i].link;
-	for (int i = 0; i < c->nlinks && n < (int)ARRAY_SIZE(links); i++)
-		links[n++] = c->links[i];
-	for (int i = 0; i < n; i++)
-		if (bpf_link__fd(links[i]) >= 0)
-			fds[k++] = bpf_link__fd(links[i]);
-	return k ? ys_deferred_close_begin(fds, k) : -1;
+	/* the instances' links (a program's own SEC()), the families', then
+	 * the other objects' */
+	for (int l = 0; l < c->nloaders; l++) {
+		const struct bpf_object_skeleton *s = c->loaders[l].skel->skeleton;
+
+		for (int i = 0; i < s->prog_cnt && n < (int)ARRAY_SIZE(fds); i++)
+			if (*s->progs[i].link && bpf_link__fd(*s->progs[i].link) >= 0)
+				fds[n++] = bpf_link__fd(*s->progs[i].link);
+	}
+	for (int i = 0; i < c->nlinks && n < (int)ARRAY_SIZE(fds); i++)
+		if (bpf_link__fd(c->links[i]) >= 0)
+			fds[n++] = bpf_link__fd(c->links[i]);
+	for (int i = 0; i < nextra && n < (int)ARRAY_SIZE(fds); i++)
+		if (extra[i] >= 0)
+			fds[n++] = extra[i];
+	/* without a child, our closes are the last ones: slower, no more */
+	if (n && c->release < 0)
+		c->release = ys_deferred_close_begin(fds, n);
 }
 
-/* Opens, configures, loads and attaches the programs of c->hooks. A
- * refusal by the kernel (load or attach) is said unless quiet (auto mode
- * has another try) and sets *refused; every other failure is said. */
-static int load_attach(struct ys_capture *c, const struct ys_capture_opts *o, bool quiet,
-		       bool *refused)
+static void *load_thread(void *arg)
 {
+	struct loader *l = arg;
+
+	l->err = yarasnoop_bpf__load(l->skel);
+	return NULL;
+}
+
+/* How many instances load the programs: the verifier runs on the loading
+ * thread's CPU, so one per CPU but the one the TLS programs load on. More
+ * would only compete: each instance costs CPU of its own (vmlinux BTF
+ * parsed, relocations), 20 to 50 ms on a 6.18 guest. */
+static int loaders_wanted(bool tls)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN) - (tls ? 1 : 0);
+	const char *env = getenv("YARASNOOP_LOADERS");
+
+	if (env && atoi(env) > 0)
+		n = atoi(env);
+	return n < 1 ? 1 : n > YS_LOADERS_MAX ? YS_LOADERS_MAX : (int)n;
+}
+
+/* Deals the programs an instance configured as lp would load to the
+ * loaders, the biggest first, each to the loader with the fewest
+ * instructions so far (the verifier's time grows with them). */
+static void deal_programs(const struct ys_capture *c, struct bpf_object *lp, uint8_t *owner,
+			  size_t nprogs)
+{
+	size_t insns[YS_LOADERS_MAX] = { 0 }, cnt[YS_OWNED_MAX];
+	struct bpf_program *prog;
+	size_t i = 0;
+
+	bpf_object__for_each_program(prog, lp) {
+		cnt[i] = bpf_program__autoload(prog) ? bpf_program__insn_cnt(prog) : 0;
+		owner[i] = 0;
+		if (++i == nprogs)
+			break;
+	}
+	for (;;) {
+		size_t big = nprogs;
+		int least = 0;
+
+		for (i = 0; i < nprogs; i++)
+			if (cnt[i] && (big == nprogs || cnt[i] > cnt[big]))
+				big = i;
+		if (big == nprogs)
+			break;
+		for (int l = 1; l < c->nloaders; l++)
+			if (insns[l] < insns[least])
+				least = l;
+		owner[big] = (uint8_t)(least + 1);
+		insns[least] += cnt[big];
+		cnt[big] = 0;
+	}
+}
+
+/* The loaders' instances for c->hooks: the same settings, our maps, each
+ * its share of the programs, loading on its own thread (or this one when
+ * no thread can be made). */
+static int start_loaders(struct ys_capture *c, const struct ys_capture_opts *o)
+{
+	uint8_t owner[YS_OWNED_MAX];
+	struct bpf_program *prog;
+	size_t nprogs = 0, i;
 	int err;
 
-	*refused = false;
-	c->skel = yarasnoop_bpf__open();
-	if (!c->skel) {
-		err = -errno;
-		ys_err("cannot open the BPF object: %s", strerror(errno));
-		return err;
-	}
-	err = configure(c, o);
-	if (err)
-		return err;
-	err = yarasnoop_bpf__load(c->skel);
-	if (err) {
-		*refused = true;
-		snprintf(c->hooks_why, sizeof(c->hooks_why), "the kernel refused the %s programs (%s)",
-			 ys_hooks_name(c->hooks), strerror(-err));
-		if (!quiet) {
-			ys_err("the kernel refused yarasnoop's BPF programs (%s)%s", strerror(-err),
-			       ys_verbose ? "; libbpf and the verifier said:" : "; run with -v to see the verifier's log");
-			show_bpf_log();
-		}
-		return -ENOTSUP;
-	}
-	if (o->verifier_stats)
-		show_verifier_stats();
-	if (o->cgroup) {
-		err = set_cgroup(c, o->cgroup);
+	for (int l = 0; l < c->nloaders; l++) {
+		struct loader *ld = &c->loaders[l];
+
+		ld->skel = yarasnoop_bpf__open();
+		if (!ld->skel)
+			return -errno;
+		err = configure(c, ld->skel, o);
+		if (!err)
+			err = ys_capture_share_maps(c, ld->skel->obj);
 		if (err)
 			return err;
 	}
-	err = yarasnoop_bpf__attach(c->skel);
-	if (!err)
-		err = attach_families(c);
-	if (err) {
-		*refused = true;
-		snprintf(c->hooks_why, sizeof(c->hooks_why), "the kernel refused to attach the %s programs (%s)",
-			 ys_hooks_name(c->hooks), strerror(-err));
-		if (!quiet) {
-			ys_err("cannot attach to the write %s (%s)%s",
-			       c->hooks == YS_HOOKS_FEXIT ? "functions" : "tracepoints", strerror(-err),
-			       ys_verbose ? ":" : "; run with -v for details");
-			show_bpf_log();
-		}
-		return -ENOTSUP;
+	bpf_object__for_each_program(prog, c->loaders[0].skel->obj)
+		nprogs++;
+	if (nprogs > ARRAY_SIZE(owner))
+		return -E2BIG;
+	deal_programs(c, c->loaders[0].skel->obj, owner, nprogs);
+	for (int l = 0; l < c->nloaders; l++) {
+		i = 0;
+		bpf_object__for_each_program(prog, c->loaders[l].skel->obj)
+			bpf_program__set_autoload(prog, owner[i++] == l + 1);
+	}
+	for (int l = 0; l < c->nloaders; l++) {
+		struct loader *ld = &c->loaders[l];
+
+		if (!pthread_create(&ld->thread, NULL, load_thread, ld))
+			ld->started = true;
+		else
+			load_thread(ld);
 	}
 	return 0;
 }
 
-/* Lets go of what load_attach() made, for another try. */
-static void unload(struct ys_capture *c)
+/* Waits for every loader; the first error. */
+static int join_loaders(struct ys_capture *c)
 {
+	int err = 0;
+
+	for (int l = 0; l < c->nloaders; l++) {
+		struct loader *ld = &c->loaders[l];
+
+		if (ld->started)
+			pthread_join(ld->thread, NULL);
+		ld->started = false;
+		if (ld->err && !err)
+			err = ld->err;
+	}
+	return err;
+}
+
+/* Lets go of the programs and links, for another try or for good; the
+ * maps stay (the TLS object may share them already). */
+static void unload_programs(struct ys_capture *c)
+{
+	join_loaders(c);
 	for (int i = 0; i < c->nlinks; i++)
 		bpf_link__destroy(c->links[i]);
 	c->nlinks = 0;
-	yarasnoop_bpf__destroy(c->skel);
-	c->skel = NULL;
+	for (int l = 0; l < c->nloaders; l++) {
+		yarasnoop_bpf__destroy(c->loaders[l].skel);
+		c->loaders[l].skel = NULL;
+		c->loaders[l].err = 0;
+	}
 }
 
 /* --hooks auto and fexit: trampolines if the kernel takes the smallest. */
@@ -602,13 +721,14 @@ static int choose_hooks(struct ys_capture *c, enum ys_hooks want)
 		return -ENOTSUP;
 	}
 	c->hooks = err ? ys_hooks_fallback() : YS_HOOKS_FEXIT;
+	c->retry = want == YS_HOOKS_AUTO && c->hooks == YS_HOOKS_FEXIT;
 	return 0;
 }
 
 int ys_capture_open(const struct ys_capture_opts *o, const struct ys_record_ops *ops,
 		    struct ys_capture **out)
 {
-	bool retry = o->hooks == YS_HOOKS_AUTO, refused;
+	struct bpf_program *prog;
 	struct ys_capture *c;
 	int err;
 
@@ -630,12 +750,95 @@ int ys_capture_open(const struct ys_capture_opts *o, const struct ys_record_ops 
 	c->release = -1;
 	c->ops = *ops;
 	c->ncpus = libbpf_num_possible_cpus();
+	c->opts = *o;
+	size_maps(o, &c->sizes);
 	err = choose_hooks(c, o->hooks);
 	if (err)
 		goto cleanup;
-	retry = retry && c->hooks == YS_HOOKS_FEXIT;
-	err = load_attach(c, o, retry, &refused);
-	if (err && refused && retry) {
+	c->skel = yarasnoop_bpf__open();
+	if (!c->skel) {
+		err = -errno;
+		ys_err("cannot open the BPF object: %s", strerror(errno));
+		goto cleanup;
+	}
+	err = configure(c, c->skel, o);
+	if (err)
+		goto cleanup;
+	/* The maps first, alone, then the programs in several instances at
+	 * once, sharing them: the kernel verifies each program on the CPU of
+	 * the thread that loads it, and that is most of a start. */
+	bpf_object__for_each_program(prog, c->skel->obj)
+		bpf_program__set_autoload(prog, false);
+	err = yarasnoop_bpf__load(c->skel);
+	if (err) {
+		ys_err("the kernel refused yarasnoop's BPF maps (%s)%s", strerror(-err),
+		       ys_verbose ? "; libbpf said:" : "; run with -v to see libbpf's log");
+		show_bpf_log();
+		err = -ENOTSUP;
+		goto cleanup;
+	}
+	if (o->cgroup) {
+		err = set_cgroup(c, o->cgroup);
+		if (err)
+			goto cleanup;
+	}
+	c->nloaders = loaders_wanted(o->tls);
+	err = start_loaders(c, o);
+	if (err) {
+		ys_err("cannot open the BPF object: %s", strerror(-err));
+		goto cleanup;
+	}
+	c->verifier_stats = o->verifier_stats;
+	*out = c;
+	return 0;
+cleanup:
+	ys_capture_close(c);
+	return err;
+}
+
+/* Waits for the loaders and attaches what they loaded. A refusal by the
+ * kernel (load or attach) is said unless quiet (auto has another try). */
+static int attach_loaded(struct ys_capture *c, bool quiet)
+{
+	int err;
+
+	err = join_loaders(c);
+	if (err) {
+		snprintf(c->hooks_why, sizeof(c->hooks_why), "the kernel refused the %s programs (%s)",
+			 ys_hooks_name(c->hooks), strerror(-err));
+		if (!quiet) {
+			ys_err("the kernel refused yarasnoop's BPF programs (%s)%s", strerror(-err),
+			       ys_verbose ? "; libbpf and the verifier said:" : "; run with -v to see the verifier's log");
+			show_bpf_log();
+		}
+		return -ENOTSUP;
+	}
+	if (c->verifier_stats)
+		show_verifier_stats();
+	for (int l = 0; l < c->nloaders && !err; l++)
+		err = yarasnoop_bpf__attach(c->loaders[l].skel);
+	if (!err)
+		err = attach_families(c);
+	if (err) {
+		snprintf(c->hooks_why, sizeof(c->hooks_why), "the kernel refused to attach the %s programs (%s)",
+			 ys_hooks_name(c->hooks), strerror(-err));
+		if (!quiet) {
+			ys_err("cannot attach to the write %s (%s)%s",
+			       c->hooks == YS_HOOKS_FEXIT ? "functions" : "tracepoints", strerror(-err),
+			       ys_verbose ? ":" : "; run with -v for details");
+			show_bpf_log();
+		}
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+int ys_capture_attach(struct ys_capture *c)
+{
+	int err;
+
+	err = attach_loaded(c, c->retry);
+	if (err == -ENOTSUP && c->retry) {
 		/* a trampoline loads here, yet not all of ours (a syscall
 		 * function this kernel lacks, or cannot trace) */
 		char first[sizeof(c->hooks_why)];
@@ -643,33 +846,34 @@ int ys_capture_open(const struct ys_capture_opts *o, const struct ys_record_ops 
 		ys_dbg("hooks: %s: falling back to the syscall tracepoints", c->hooks_why);
 		show_bpf_log();
 		memcpy(first, c->hooks_why, sizeof(first));
-		unload(c);
+		unload_programs(c);
 		c->hooks = ys_hooks_fallback();
-		err = load_attach(c, o, false, &refused);
+		c->retry = false;
+		err = start_loaders(c, &c->opts);
+		if (err) {
+			ys_err("cannot open the BPF object: %s", strerror(-err));
+			return err;
+		}
+		err = attach_loaded(c, false);
 		if (!err)
 			snprintf(c->hooks_why, sizeof(c->hooks_why), "%.120s: the fallback", first);
 	}
 	if (err)
-		goto cleanup;
+		return err;
 	ys_dbg("hooks: %s (%s)", ys_hooks_name(c->hooks), c->hooks_why);
 	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.rb), on_record, c, NULL);
 	if (!c->rb) {
 		err = -errno;
 		ys_err("cannot map the ring buffer: %s", strerror(errno));
-		goto cleanup;
+		return err;
 	}
 	err = map_positions(c);
 	if (err) {
 		ys_err("cannot map the ring buffer's positions: %s", strerror(-err));
-		goto cleanup;
+		return err;
 	}
 	collect_owned(c);
-	c->release = hold_links(c);
-	*out = c;
 	return 0;
-cleanup:
-	ys_capture_close(c);
-	return err;
 }
 
 enum ys_hooks ys_capture_hooks(const struct ys_capture *c, const char **why)
@@ -688,7 +892,8 @@ void ys_capture_close(struct ys_capture *c)
 		munmap((void *)c->cons_pos, sysconf(_SC_PAGESIZE));
 	if (c->prod_pos)
 		munmap((void *)c->prod_pos, sysconf(_SC_PAGESIZE));
-	unload(c);
+	unload_programs(c);
+	yarasnoop_bpf__destroy(c->skel);
 	ys_deferred_close_go(c->release);
 	free(c);
 	free(bpf_log);
@@ -782,13 +987,15 @@ uint64_t ys_capture_missed_runs(struct ys_capture *c)
 	struct bpf_program *prog;
 	uint64_t missed = 0;
 
-	bpf_object__for_each_program(prog, c->skel->obj) {
-		struct bpf_prog_info info = { 0 };
-		uint32_t len = sizeof(info);
+	for (int l = 0; l < c->nloaders; l++)
+		bpf_object__for_each_program(prog, c->loaders[l].skel->obj) {
+			struct bpf_prog_info info = { 0 };
+			uint32_t len = sizeof(info);
 
-		if (!bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
-			missed += info.recursion_misses;
-	}
+			if (bpf_program__fd(prog) >= 0 &&
+			    !bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+				missed += info.recursion_misses;
+		}
 	return missed;
 }
 

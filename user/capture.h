@@ -48,11 +48,19 @@ struct ys_capture_opts {
 
 struct ys_capture;
 
-/* Checks privileges, BTF and tracefs, loads and attaches the programs.
- * Prints one line saying what is wrong and how to fix it; the error is
- * then -EPERM (privileges), -ENOTSUP (kernel support) or another -errno. */
+/* Checks privileges, BTF and tracefs, creates the maps and starts loading
+ * the programs on threads (ys_capture_share_maps() works from here on);
+ * ys_capture_attach() waits for them and attaches them. Each prints one
+ * line saying what is wrong and how to fix it; the error is then -EPERM
+ * (privileges), -ENOTSUP (kernel support) or another -errno. */
 int ys_capture_open(const struct ys_capture_opts *o, const struct ys_record_ops *ops,
 		    struct ys_capture **out);
+int ys_capture_attach(struct ys_capture *c);
+/* Once everything is attached: a child holds our links and extra (other
+ * objects' links, TLS's), so that their last close, slow in the kernel,
+ * is its own after we have gone (user/deferred_close.h). Forks: call it
+ * before a system call filter, once. */
+void ys_capture_hold_links(struct ys_capture *c, const int *extra, int nextra);
 void ys_capture_close(struct ys_capture *c);
 /* The hooks in use (never auto), and why they were chosen. */
 enum ys_hooks ys_capture_hooks(const struct ys_capture *c, const char **why);

@@ -318,6 +318,14 @@ static int run(struct ys_live *L)
 	return err;
 }
 
+/* The links' last close goes to a child, after our exit. */
+static void hold_links(struct ys_live *L)
+{
+	int fds[16];
+
+	ys_capture_hold_links(L->cap, fds, ys_tls_link_fds(L->tls, fds, ARRAY_SIZE(fds)));
+}
+
 static unsigned default_workers(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -386,6 +394,7 @@ int ys_live_main(int argc, char **argv)
 		goto cleanup;
 	}
 	ys_drain_init(&L, &ops);
+	/* the TLS programs load while the main ones do, on other threads */
 	err = ys_capture_open(&L.cfg.copts, &ops, &L.cap);
 	if (!err && L.cfg.copts.tls) {
 		err = ys_tls_open(L.cap, &L.cfg.copts, &L.tls);
@@ -395,8 +404,11 @@ int ys_live_main(int argc, char **argv)
 			err = 0;
 		}
 	}
+	if (!err)
+		err = ys_capture_attach(L.cap);
 	if (err)
 		goto cleanup;	/* it said why: privileges, kernel */
+	hold_links(&L);
 	L.start_ns = ys_now_ns();
 	err = setup_fds(&L);
 	if (err) {

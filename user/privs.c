@@ -146,14 +146,14 @@ int ys_drop_capabilities(bool keep_kill)
 {
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct none[2];
-	int err = 0;
+	int err = 0, last = last_cap();
 
 	/* uid 0 must not win capabilities back, by exec or by setuid */
 	if (prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED |
 		  SECBIT_NO_SETUID_FIXUP | SECBIT_NO_SETUID_FIXUP_LOCKED |
 		  SECBIT_KEEP_CAPS_LOCKED, 0, 0, 0) && errno != EPERM)
 		err = -errno;
-	for (int cap = 0; cap <= last_cap(); cap++)
+	for (int cap = 0; cap <= last; cap++)
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) && errno != EINVAL && errno != EPERM)
 			err = -errno;
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);

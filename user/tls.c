@@ -173,6 +173,15 @@ cleanup:
 	return err;
 }
 
+int ys_tls_link_fds(const struct ys_tls *t, int *fds, int max)
+{
+	int n = 0;
+
+	for (size_t i = 0; t && i < t->nlinks && n < max; i++)
+		fds[n++] = bpf_link__fd(t->links[i]);
+	return n;
+}
+
 void ys_tls_close(struct ys_tls *t)
 {
 	if (!t)

@@ -159,8 +159,13 @@ int main(int argc, char **argv)
 	if (!out)
 		out = stdout;
 	err = ys_capture_open(&o, &ops, &cap);
-	if (err)
+	if (!err)
+		err = ys_capture_attach(cap);
+	if (err) {
+		ys_capture_close(cap);
 		return 3;
+	}
+	ys_capture_hold_links(cap, NULL, 0);
 	fflush(out);
 	pid = start(&argv[i + 1], &go);
 	if (pid < 0 || ys_capture_trace_pid(cap, (uint32_t)pid, true, YS_WHY_CMD)) {
