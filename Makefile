@@ -45,7 +45,7 @@ LDFLAGS += $(SANFLAGS)
 LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lpthread
 
 # user-space modules shared by the tool and its unit tests
-CORE    := mem util buf json queue writer absval classify overlap externals rules streams decide scan output stats records idmap filename routes procs reorder views tombs
+CORE    := mem util kbtf buf json queue writer absval classify overlap externals rules streams decide scan output stats records idmap filename routes procs reorder views tombs
 CORE_OBJ := $(patsubst %,$(OUTPUT)/%.o,$(CORE))
 APP_OBJ := $(patsubst %,$(OUTPUT)/%.o,opts outfile replay capture hooks deferred_close tls cgroup targets drain workers events totals reload report loss live control privs seccomp main)
 SKEL    := $(OUTPUT)/yarasnoop.skel.h
@@ -108,7 +108,7 @@ $(OUTPUT)/bench/%: bench/%.c $(CORE_OBJ) | $(OUTPUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(CORE_OBJ) $(LDLIBS) -o $@
 
-$(OUTPUT)/helpers/recdump: tests/helpers/recdump.c $(OUTPUT)/capture.o $(OUTPUT)/hooks.o $(OUTPUT)/deferred_close.o \
+$(OUTPUT)/helpers/recdump: tests/helpers/recdump.c $(OUTPUT)/capture.o $(OUTPUT)/hooks.o $(OUTPUT)/kbtf.o $(OUTPUT)/deferred_close.o \
 			   $(OUTPUT)/records.o $(OUTPUT)/util.o | $(OUTPUT)/helpers
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@

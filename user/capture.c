@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "capture.h"
@@ -61,6 +62,9 @@ struct ys_capture {
 	enum ys_hooks hooks;	/* in use: never auto */
 	char hooks_why[160];
 	bool retry;		/* auto chose fexit: the tracepoints if refused */
+	pthread_t probe;	/* probe_hooks() */
+	bool probing;
+	int probe_err;
 	struct bpf_link *links[YS_EXTRA_LINKS];
 	int nlinks;
 	struct owned owned[YS_OWNED_MAX];
@@ -704,17 +708,41 @@ static void unload_programs(struct ys_capture *c)
 	}
 }
 
-/* --hooks auto and fexit: trampolines if the kernel takes the smallest. */
+static void *probe_thread(void *arg)
+{
+	struct ys_capture *c = arg;
+
+	c->probe_err = ys_hooks_probe(c->hooks_why, sizeof(c->hooks_why));
+	return NULL;
+}
+
+/* --hooks auto and fexit: whether the kernel takes the smallest trampoline,
+ * asked on a thread while the maps are made (the probe parses the kernel's
+ * BTF, 30 to 50 ms). */
+static void probe_hooks(struct ys_capture *c, enum ys_hooks want)
+{
+	c->hooks = want;
+	if (want != YS_HOOKS_AUTO && want != YS_HOOKS_FEXIT) {
+		snprintf(c->hooks_why, sizeof(c->hooks_why), "chosen with --hooks");
+		return;
+	}
+	if (!pthread_create(&c->probe, NULL, probe_thread, c))
+		c->probing = true;
+	else
+		probe_thread(c);
+}
+
+/* The probe's answer: trampolines, or the tracepoints. */
 static int choose_hooks(struct ys_capture *c, enum ys_hooks want)
 {
 	int err;
 
-	c->hooks = want;
-	if (want != YS_HOOKS_AUTO && want != YS_HOOKS_FEXIT) {
-		snprintf(c->hooks_why, sizeof(c->hooks_why), "chosen with --hooks");
+	if (c->probing)
+		pthread_join(c->probe, NULL);
+	c->probing = false;
+	if (want != YS_HOOKS_AUTO && want != YS_HOOKS_FEXIT)
 		return 0;
-	}
-	err = ys_hooks_probe(c->hooks_why, sizeof(c->hooks_why));
+	err = c->probe_err;
 	if (err && want == YS_HOOKS_FEXIT) {
 		ys_err("--hooks fexit: %s; --hooks auto falls back to the syscall tracepoints",
 		       c->hooks_why);
@@ -725,12 +753,42 @@ static int choose_hooks(struct ys_capture *c, enum ys_hooks want)
 	return 0;
 }
 
+/* A BTF file of one type (int), in memory: its path in path, its fd
+ * (the caller closes it once libbpf has read it), or -1. */
+static int empty_btf(char *path, size_t len)
+{
+	struct btf *btf = btf__new_empty();
+	const void *raw;
+	uint32_t size;
+	int fd = -1;
+
+	if (!btf || btf__add_int(btf, "int", 4, BTF_INT_SIGNED) < 0)
+		goto cleanup;
+	raw = btf__raw_data(btf, &size);
+	if (!raw)
+		goto cleanup;
+	fd = memfd_create("ys-btf", MFD_CLOEXEC);
+	if (fd < 0)
+		goto cleanup;
+	if (write(fd, raw, size) != (ssize_t)size) {
+		close(fd);
+		fd = -1;
+		goto cleanup;
+	}
+	snprintf(path, len, "/proc/self/fd/%d", fd);
+cleanup:
+	btf__free(btf);
+	return fd;
+}
+
 int ys_capture_open(const struct ys_capture_opts *o, const struct ys_record_ops *ops,
 		    struct ys_capture **out)
 {
+	char btf_path[64];
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .btf_custom_path = btf_path);
 	struct bpf_program *prog;
 	struct ys_capture *c;
-	int err;
+	int err, no_btf = -1;
 
 	*out = NULL;
 	err = ys_check_privileges();
@@ -752,10 +810,14 @@ int ys_capture_open(const struct ys_capture_opts *o, const struct ys_record_ops 
 	c->ncpus = libbpf_num_possible_cpus();
 	c->opts = *o;
 	size_maps(o, &c->sizes);
-	err = choose_hooks(c, o->hooks);
-	if (err)
-		goto cleanup;
-	c->skel = yarasnoop_bpf__open();
+	probe_hooks(c, o->hooks);
+	/* the maps' instance loads no program: a BTF of one type stands for
+	 * the kernel's, which libbpf would parse (5 MB, 30 to 50 ms) for the
+	 * relocations of programs it does not load */
+	no_btf = empty_btf(btf_path, sizeof(btf_path));
+	if (no_btf < 0)
+		open_opts.btf_custom_path = NULL;
+	c->skel = yarasnoop_bpf__open_opts(&open_opts);
 	if (!c->skel) {
 		err = -errno;
 		ys_err("cannot open the BPF object: %s", strerror(errno));
@@ -770,6 +832,9 @@ int ys_capture_open(const struct ys_capture_opts *o, const struct ys_record_ops 
 	bpf_object__for_each_program(prog, c->skel->obj)
 		bpf_program__set_autoload(prog, false);
 	err = yarasnoop_bpf__load(c->skel);
+	if (no_btf >= 0)
+		close(no_btf);
+	no_btf = -1;
 	if (err) {
 		ys_err("the kernel refused yarasnoop's BPF maps (%s)%s", strerror(-err),
 		       ys_verbose ? "; libbpf said:" : "; run with -v to see libbpf's log");
@@ -782,6 +847,9 @@ int ys_capture_open(const struct ys_capture_opts *o, const struct ys_record_ops 
 		if (err)
 			goto cleanup;
 	}
+	err = choose_hooks(c, o->hooks);
+	if (err)
+		goto cleanup;
 	c->nloaders = loaders_wanted(o->tls);
 	err = start_loaders(c, o);
 	if (err) {
@@ -792,6 +860,8 @@ int ys_capture_open(const struct ys_capture_opts *o, const struct ys_record_ops 
 	*out = c;
 	return 0;
 cleanup:
+	if (no_btf >= 0)
+		close(no_btf);
 	ys_capture_close(c);
 	return err;
 }
@@ -887,6 +957,8 @@ void ys_capture_close(struct ys_capture *c)
 {
 	if (!c)
 		return;
+	if (c->probing)
+		pthread_join(c->probe, NULL);
 	ring_buffer__free(c->rb);
 	if (c->cons_pos)
 		munmap((void *)c->cons_pos, sysconf(_SC_PAGESIZE));

@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 
 #include "hooks.h"
+#include "kbtf.h"
 #include "util.h"
 
 #if defined(__x86_64__)
@@ -128,7 +129,9 @@ int ys_hooks_probe(char *why, size_t len)
 	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FEXIT);
 	int id, fd = -1, link = -1, err;
 
-	id = libbpf_find_vmlinux_btf_id(SYS_PREFIX "write", BPF_TRACE_FEXIT);
+	id = ys_kbtf_func_id("/sys/kernel/btf/vmlinux", SYS_PREFIX "write");
+	if (id == -EINVAL)
+		id = libbpf_find_vmlinux_btf_id(SYS_PREFIX "write", BPF_TRACE_FEXIT);
 	if (id < 0) {
 		err = id;
 		snprintf(why, len, "no function %swrite in the kernel's BTF: %s", SYS_PREFIX,
