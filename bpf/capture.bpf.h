@@ -201,6 +201,7 @@ static __always_inline bool write_args_of(struct task_struct *task, long nr, str
 	rq->count = PT_REGS_PARM3_SYSCALL(regs);
 	rq->pos = (__u64)-1;
 	rq->rwf = 0;
+	rq->file = 0;	/* the fd's: privileged programs may read stack never written */
 	if (rq->route == YS_ROUTE_PWRITE64 || rq->route == YS_ROUTE_PWRITEV ||
 	    rq->route == YS_ROUTE_PWRITEV2)
 		rq->pos = PT_REGS_PARM4_SYSCALL(regs);
