@@ -16,6 +16,10 @@ endif
 ifeq ($(SANITIZE),1)
 override OUTPUT := $(OUTPUT)/san
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+# the BPF side's sanitizer: every local filled with a pattern, so that a
+# read of stack never written (which the verifier allows a privileged
+# program) shows here as it would on a kernel whose stack held garbage
+BPF_EXTRA += -ftrivial-auto-var-init=pattern
 endif
 
 VERSION := 0.4.0
@@ -36,7 +40,7 @@ BPF_FOREIGN := -DYS_FOREIGN_VMLINUX
 endif
 endif
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
-	      -Iinclude -I$(OUTPUT) $(BPF_FOREIGN)
+	      -Iinclude -I$(OUTPUT) $(BPF_FOREIGN) $(BPF_EXTRA)
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
 	   -D_GNU_SOURCE -DYS_VERSION='"$(VERSION)"' -Iinclude -Iuser -I$(OUTPUT) $(SANFLAGS) \
