@@ -326,13 +326,6 @@ static void hold_links(struct ys_live *L)
 	ys_capture_hold_links(L->cap, fds, ys_tls_link_fds(L->tls, fds, ARRAY_SIZE(fds)));
 }
 
-static unsigned default_workers(void)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-	return n < 1 ? 1 : n > 8 ? 8 : (unsigned)n;
-}
-
 int ys_live_main(int argc, char **argv)
 {
 	struct ys_live L = { .epfd = -1, .sigfd = -1, .timerfd = -1, .wakefd = -1, .child = -1,
@@ -387,7 +380,7 @@ int ys_live_main(int argc, char **argv)
 		running = true;
 		goto cleanup;
 	}
-	err = ys_workers_start(&L, L.cfg.workers ? (unsigned)L.cfg.workers : default_workers());
+	err = ys_workers_start(&L, L.cfg.workers ? (unsigned)L.cfg.workers : ys_default_threads());
 	if (err) {
 		ys_err("cannot start the scan workers: %s", strerror(-err));
 		running = true;

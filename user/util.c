@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -55,6 +56,13 @@ void ys_dbg(const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg(fmt, ap);
 	va_end(ap);
+}
+
+unsigned ys_default_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > YS_THREADS_DEFAULT_MAX ? YS_THREADS_DEFAULT_MAX : (unsigned)n;
 }
 
 int ys_parse_u64(const char *s, uint64_t *out)

@@ -46,6 +46,12 @@ int ys_parse_size(const char *s, uint64_t *out);
 int ys_parse_opt_u64(const char *opt, const char *val, bool is_size, uint64_t lo, uint64_t hi,
 		     const char *want, uint64_t *out);
 
+/* Threads of live's --workers and replay's --jobs: at most YS_THREADS_MAX;
+ * by default one per online CPU, up to YS_THREADS_DEFAULT_MAX. */
+#define YS_THREADS_MAX 64
+#define YS_THREADS_DEFAULT_MAX 8
+unsigned ys_default_threads(void);
+
 uint64_t ys_now_ns(void);	/* CLOCK_MONOTONIC */
 uint64_t ys_realtime_ns(void);	/* CLOCK_REALTIME */
 
