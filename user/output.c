@@ -25,6 +25,21 @@ void ys_out_fini(struct ys_out *o)
 	ys_buf_free(&o->line);
 }
 
+static int out_write(struct ys_out *o, const void *p, size_t n)
+{
+	if (o->to) {
+		ys_buf_put(o->to, p, n);
+		if (o->to->oom && !o->err)
+			o->err = -ENOMEM;
+		return o->err;
+	}
+	if (!o->err && fwrite(p, 1, n, o->f) != n)
+		o->err = -(errno ? errno : EIO);
+	if (!o->err && o->flush_each && fflush(o->f))
+		o->err = -(errno ? errno : EIO);
+	return o->err;
+}
+
 int ys_out_emit(struct ys_out *o)
 {
 	if (o->line.oom) {
@@ -40,12 +55,16 @@ int ys_out_emit(struct ys_out *o)
 		ys_buf_reset(&o->line);
 		return o->err;
 	}
-	if (!o->err && fwrite(o->line.p, 1, o->line.len, o->f) != o->line.len)
-		o->err = -(errno ? errno : EIO);
-	if (!o->err && o->flush_each && fflush(o->f))
-		o->err = -(errno ? errno : EIO);
+	out_write(o, o->line.p, o->line.len);
 	ys_buf_reset(&o->line);
 	return o->err;
+}
+
+int ys_out_lines(struct ys_out *o, const struct ys_buf *lines)
+{
+	if (lines->oom)
+		return o->err ? o->err : -ENOMEM;
+	return lines->len ? out_write(o, lines->p, lines->len) : o->err;
 }
 
 /* The command line's arguments (NUL-separated), as a JSON array. */
@@ -457,11 +476,17 @@ void ys_json_rule_occurrences(struct ys_json *j, const YR_RULES *yr, uint32_t nu
 void ys_json_rule_names(struct ys_json *j, const YR_RULES *yr, uint32_t num_rules,
 			const struct ys_stream *s)
 {
+	ys_json_rule_bits(j, yr, num_rules, s->bitmaps);
+}
+
+void ys_json_rule_bits(struct ys_json *j, const YR_RULES *yr, uint32_t num_rules,
+		       const uint8_t *bitmap)
+{
 	ys_json_arr_begin(j);
 	for (uint32_t i = 0; i < num_rules; i++) {
 		const YR_RULE *r = &yr->rules_table[i];
 
-		if (ys_bit_test(s->bitmaps, i) && !RULE_IS_PRIVATE(r))
+		if (ys_bit_test(bitmap, i) && !RULE_IS_PRIVATE(r))
 			ys_json_cstr(j, r->identifier);
 	}
 	ys_json_arr_end(j);

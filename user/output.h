@@ -23,6 +23,9 @@ struct ys_writer;
 struct ys_out {
 	FILE *f;
 	struct ys_writer *w;	/* set: lines go to the output thread instead of f */
+	/* set: lines are appended here instead (replay's jobs keep a chunk's
+	 * events until its turn to be printed) */
+	struct ys_buf *to;
 	enum ys_format format;
 	bool show_strings;
 	bool flush_each;	/* live alerts: out the moment they happen */
@@ -36,6 +39,8 @@ void ys_out_fini(struct ys_out *o);
  * full queue drops the line, counted there); returns 0 or the sticky
  * -errno of the output. */
 int ys_out_emit(struct ys_out *o);
+/* Writes lines made elsewhere (each ending in a newline) as they are. */
+int ys_out_lines(struct ys_out *o, const struct ys_buf *lines);
 
 struct ys_json;
 /* The one place a stream's identity is written: its fields inside the
@@ -75,5 +80,8 @@ void ys_json_rule_occurrences(struct ys_json *j, const YR_RULES *yr, uint32_t nu
 /* Names of the non-private rules set in s's rule bitmap, a JSON array. */
 void ys_json_rule_names(struct ys_json *j, const YR_RULES *yr, uint32_t num_rules,
 			const struct ys_stream *s);
+/* ... in a rule bitmap (a copy of a stream's) */
+void ys_json_rule_bits(struct ys_json *j, const YR_RULES *yr, uint32_t num_rules,
+		       const uint8_t *bitmap);
 
 #endif

@@ -69,6 +69,10 @@ static size_t bucket_of(const struct ys_table *t, uint64_t id)
 	return (size_t)((id * 0x9e3779b97f4a7c15ull) >> 32) & (t->nbuckets - 1);
 }
 
+/* A table's bucket array: at least this many buckets, doubled when the
+ * streams reach their number, halved when they fall under a quarter. */
+#define MIN_BUCKETS 16
+
 static int rehash(struct ys_table *t, size_t nbuckets)
 {
 	struct ys_stream **nb = ys_zalloc(&t->buckets_mem, nbuckets * sizeof(*nb));
@@ -101,7 +105,7 @@ int ys_table_init(struct ys_table *t, uint32_t num_rules, uint32_t num_strings)
 	t->lru.lru_next = t->lru.lru_prev = &t->lru;
 	t->num_rules = num_rules;
 	t->num_strings = num_strings;
-	return rehash(t, 16);
+	return rehash(t, MIN_BUCKETS);
 }
 
 static void stream_free(struct ys_table *t, struct ys_stream *s)
@@ -252,7 +256,7 @@ void ys_table_remove(struct ys_table *t, struct ys_stream *s)
 	stream_free(t, s);
 	/* a table that emptied gives its buckets back (if this fails, the
 	 * larger array just stays) */
-	if (t->nbuckets > 16 && t->n * 4 < t->nbuckets)
+	if (t->nbuckets > MIN_BUCKETS && t->n * 4 < t->nbuckets)
 		rehash(t, t->nbuckets / 2);
 }
 
@@ -299,6 +303,23 @@ void ys_table_due_del(struct ys_table *t, struct ys_stream *s)
 	else
 		t->due_tail = s->due_prev;
 	s->due_prev = s->due_next = NULL;
+}
+
+int ys_table_buckets_bytes(size_t n, size_t *bytes)
+{
+	size_t nbuckets = MIN_BUCKETS;
+	struct ys_mem m = { 0 };
+	void *p;
+
+	/* as n ys_table_add() calls leave it */
+	while (nbuckets < n)
+		nbuckets *= 2;
+	p = ys_zalloc(&m, nbuckets * sizeof(struct ys_stream *));
+	if (!p)
+		return -ENOMEM;
+	*bytes = m.bytes;
+	ys_free(&m, p);
+	return 0;
 }
 
 size_t ys_stream_memory(const struct ys_table *t, const struct ys_stream *s)

@@ -206,6 +206,10 @@ void ys_table_due_del(struct ys_table *t, struct ys_stream *s);
 /* Memory of one stream: what it owns plus its share of the bucket array
  * (rounded down; ys_table_memory() is the exact total). */
 size_t ys_stream_memory(const struct ys_table *t, const struct ys_stream *s);
+/* What the bucket array of a table holding n streams (none removed)
+ * counts in ys_table_memory(), measured on an array of its size: replay
+ * gives one table's figures whatever number of tables its jobs use. */
+int ys_table_buckets_bytes(size_t n, size_t *bytes);
 static inline size_t ys_table_memory(const struct ys_table *t)
 {
 	return t->mem.bytes;
