@@ -51,7 +51,7 @@ LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lpthread
 # user-space modules shared by the tool and its unit tests
 CORE    := mem util kbtf buf json queue writer absval classify overlap externals rules streams decide scan output stats records idmap filename routes procs reorder views tombs
 CORE_OBJ := $(patsubst %,$(OUTPUT)/%.o,$(CORE))
-APP_OBJ := $(patsubst %,$(OUTPUT)/%.o,opts outfile replay capture hooks deferred_close tls cgroup targets drain workers events totals reload report loss live control privs seccomp main)
+APP_OBJ := $(patsubst %,$(OUTPUT)/%.o,opts outfile replay replay_jobs capture hooks deferred_close tls cgroup targets drain workers events totals reload report loss live control privs seccomp main)
 SKEL    := $(OUTPUT)/yarasnoop.skel.h
 
 # test helpers: the record dumper (the BPF side seen alone), fd tricks

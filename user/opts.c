@@ -282,6 +282,18 @@ static int set_define(struct ys_config *c, const struct row *r, const char *val)
 	return ys_rules_parse_define(&c->ropts, val);
 }
 
+static int set_jobs(struct ys_config *c, const struct row *r, const char *val)
+{
+	uint64_t v;
+
+	if (!strcmp(val, "auto"))
+		v = 0;
+	else if (ys_parse_u64(val, &v) || v > YS_THREADS_MAX)
+		return bad(r, val);
+	c->jobs = v;
+	return 0;
+}
+
 static int set_overlap_delta(struct ys_config *c, const struct row *r, const char *val)
 {
 	char *end;
@@ -352,7 +364,7 @@ static const struct row table[] = {
 	  .want = "a size up to 4M", .help = "scan a stream when this much is pending (default 64K)" },
 	{ 0, "flush-ms", L, K_U64, AT(eopts.flush_ns), .max = 60000, .scale = 1000000, .arg = "MS",
 	  .want = "milliseconds, 0 to 60000", .help = "... or when its oldest pending byte is MS old (default 50)" },
-	{ 0, "workers", L, K_U64, AT(workers), .min = 1, .max = 64, .arg = "N",
+	{ 0, "workers", L, K_U64, AT(workers), .min = 1, .max = YS_THREADS_MAX, .arg = "N",
 	  .want = "a number from 1 to 64", .help = "scan worker threads (default: one per CPU, up to 8)" },
 	{ 0, "lossless", L, K_FUNC, .fn = set_lossless,
 	  .help = "hold the command back (freeze its cgroup) rather than drop bytes (default with --fail-on-match)" },
@@ -375,6 +387,9 @@ static const struct row table[] = {
 	  .want = "a number of chunks, 1 or more", .help = "split each file into CHUNKS writes (default 3)" },
 	{ 0, "chunk-size", R, K_SIZE, AT(chunk_size), .min = 1, .max = UINT64_MAX, .arg = "SIZE",
 	  .want = "a size of 1 or more", .help = "... or into writes of SIZE bytes" },
+	{ 'j', "jobs", R, K_FUNC, .fn = set_jobs, .takes_value = true, .arg = "N",
+	  .want = "a number of threads from 1 to 64, or 0 or auto: one per CPU, up to 8",
+	  .help = "scan the inputs on N threads, each input on one (default 1; 0 or auto: one per CPU, up to 8)" },
 	{ 0, "overlap-delta", R, K_FUNC, .fn = set_overlap_delta, .takes_value = true, .arg = "N",
 	  .want = "a number of bytes from -1048576 to 1048576",
 	  .help = "testing: shrink (N < 0) or grow the derived overlap by N bytes" },
@@ -562,6 +577,7 @@ static void defaults(struct ys_config *c, enum ys_cmd cmd)
 	c->max_memory = 256ull << 20;
 	c->control_path = YS_CONTROL_DEFAULT;
 	c->chunks = 3;
+	c->jobs = 1;
 	if (cmd == YS_CMD_LIVE)
 		c->top = 5;
 	if (cmd == YS_CMD_REPLAY) {

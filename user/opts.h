@@ -83,6 +83,7 @@ struct ys_config {
 	size_t ninputs;
 	uint64_t chunks;
 	uint64_t chunk_size;
+	uint64_t jobs;			/* --jobs; 0: one per CPU, up to YS_THREADS_DEFAULT_MAX */
 };
 
 /* Defaults of cmd, then argv. Returns 0; 1 when --help or --version was

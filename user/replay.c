@@ -15,25 +15,29 @@
 #include "outfile.h"
 #include "output.h"
 #include "replay.h"
+#include "replay_jobs.h"
 #include "rules.h"
 #include "scan.h"
 #include "stats.h"
 #include "streams.h"
 #include "util.h"
 
-struct input {
-	const char *path;
-	const uint8_t *data;
-	size_t size;
-	uint32_t uid;
-	struct ys_stream *s;
-};
-
 struct replay {
 	struct ys_config cfg;
-	struct input *in;
+	struct ys_rinput *in;
 	size_t nin;
 	struct ys_out out;
+	struct ys_jobs J;
+	bool jobs_made;		/* ys_jobs_init() was called: ys_jobs_fini() */
+	/* The figures are those of one table holding every input, whatever
+	 * number of jobs hold them: its bucket array, each stream's memory
+	 * as of its chunk last printed, and when that stream was last
+	 * written (1 + round * nin + input; 0: never), which orders the
+	 * final block as the table's least-recently-written order does. */
+	size_t buckets;
+	size_t *memory;
+	uint64_t *last;
+	size_t total;
 };
 
 static const char *fmt_duration(char *buf, size_t len, uint64_t ns)
@@ -49,18 +53,7 @@ static const char *fmt_duration(char *buf, size_t len, uint64_t ns)
 	return buf;
 }
 
-static int on_match(void *arg, struct ys_engine *e, struct ys_stream *s,
-		    const YR_RULE *rule, YR_SCAN_CONTEXT *ctx, uint32_t occurrence, uint64_t from)
-{
-	struct replay *rp = arg;
-
-	(void)e;
-	if (rp->out.format != YS_FMT_JSON)
-		return 0;	/* text shows matches in the round lines */
-	return ys_out_match(&rp->out, s, NULL, rule, ctx, occurrence, from);
-}
-
-static int map_input(struct input *in)
+static int map_input(struct ys_rinput *in)
 {
 	struct stat st;
 	int fd = open(in->path, O_RDONLY | O_CLOEXEC);
@@ -98,107 +91,112 @@ cleanup:
 	return err;
 }
 
-static void chunk_bounds(const struct replay *rp, const struct input *in, uint64_t round,
-			 size_t *lo, size_t *hi)
-{
-	uint64_t size = rp->cfg.chunk_size;
-
-	if (size) {
-		uint64_t a = round * size;
-
-		*lo = a >= in->size ? in->size : (size_t)a;
-		*hi = a + size >= in->size ? in->size : (size_t)(a + size);
-		return;
-	}
-	*lo = (size_t)((unsigned __int128)in->size * round / rp->cfg.chunks);
-	*hi = (size_t)((unsigned __int128)in->size * (round + 1) / rp->cfg.chunks);
-}
-
-static uint64_t rounds(const struct replay *rp)
-{
-	uint64_t n = 1, size = rp->cfg.chunk_size;
-
-	if (!size)
-		return rp->cfg.chunks;
-	for (size_t i = 0; i < rp->nin; i++) {
-		uint64_t k = (rp->in[i].size + size - 1) / size;
-
-		n = YS_MAX(n, k);
-	}
-	return n;
-}
-
-static void round_text(struct replay *rp, struct ys_engine *e, uint64_t round, size_t i,
-		       size_t bytes, uint64_t ns, uint32_t before)
+static void round_text(struct replay *rp, size_t i, const struct ys_chunk *c)
 {
 	struct ys_buf *b = &rp->out.line;
-	struct ys_stream *s = rp->in[i].s;
-	const YR_RULES *yr = e->rules->yr;
+	const struct ys_rules *r = rp->J.rules;
 	char dur[32];
 
 	ys_buf_reset(b);
 	ys_buf_printf(b, "Round %llu - File %zu: %zu bytes in %s, %u new matches (total: %u)\n",
-		      (unsigned long long)round + 1, i, bytes, fmt_duration(dur, sizeof(dur), ns),
-		      s->rules_matched - before, s->rules_matched);
+		      (unsigned long long)c->round + 1, i, c->bytes, fmt_duration(dur, sizeof(dur), c->ns),
+		      c->matches - c->matches_before, c->matches);
 	ys_buf_puts(b, "        Currently matching rules:");
-	for (uint32_t r = 0; r < e->rules->num_rules; r++) {
-		if (ys_bit_test(ys_rule_bitmap(s), r) && !RULE_IS_PRIVATE(&yr->rules_table[r]))
-			ys_buf_printf(b, "\n          - %s", yr->rules_table[r].identifier);
+	for (uint32_t k = 0; k < r->num_rules; k++) {
+		if (ys_bit_test(c->rules, k) && !RULE_IS_PRIVATE(&r->yr->rules_table[k]))
+			ys_buf_printf(b, "\n          - %s", r->yr->rules_table[k].identifier);
 	}
 	ys_buf_printf(b, "\n        Cache memory usage: %zu KB (%zu active streams)",
-		      ys_table_memory(e->table) / 1024, e->table->n);
+		      rp->total / 1024, rp->nin);
 	ys_out_emit(&rp->out);
 }
 
-static void round_json(struct replay *rp, struct ys_engine *e, uint64_t round, size_t i,
-		       size_t bytes, uint64_t ns, uint32_t before, uint64_t strings_before)
+static void round_json(struct replay *rp, size_t i, const struct ys_chunk *c)
 {
-	struct ys_stream *s = rp->in[i].s;
+	const struct ys_rules *r = rp->J.rules;
 	struct ys_json j;
 
 	ys_buf_reset(&rp->out.line);
 	ys_json_init(&j, &rp->out.line);
 	ys_json_obj_begin(&j);
 	ys_json_kstr(&j, "type", "chunk");
-	ys_json_ku64(&j, "round", round + 1);
+	ys_json_ku64(&j, "round", c->round + 1);
 	ys_json_ku64(&j, "file", i);
 	ys_json_kstr(&j, "input", rp->in[i].path);
-	ys_json_ku64(&j, "bytes", bytes);
-	ys_json_ku64(&j, "elapsed_ns", ns);
-	ys_json_ku64(&j, "new_matches", s->rules_matched - before);
-	ys_json_ku64(&j, "total_matches", s->rules_matched);
-	ys_json_ku64(&j, "new_string_matches", s->string_matches - strings_before);
+	ys_json_ku64(&j, "bytes", c->bytes);
+	ys_json_ku64(&j, "elapsed_ns", c->ns);
+	ys_json_ku64(&j, "new_matches", c->matches - c->matches_before);
+	ys_json_ku64(&j, "total_matches", c->matches);
+	ys_json_ku64(&j, "new_string_matches", c->strings - c->strings_before);
 	ys_json_key(&j, "rules_matching");
-	ys_json_rule_names(&j, e->rules->yr, e->rules->num_rules, s);
-	ys_json_ku64(&j, "cache_memory_bytes", ys_table_memory(e->table));
-	ys_json_ku64(&j, "active_streams", e->table->n);
+	ys_json_rule_bits(&j, r->yr, r->num_rules, c->rules);
+	ys_json_ku64(&j, "cache_memory_bytes", rp->total);
+	ys_json_ku64(&j, "active_streams", rp->nin);
 	ys_json_obj_end(&j);
 	ys_out_emit(&rp->out);
 }
 
-static void final_json(struct replay *rp, struct ys_engine *e)
+/* Every chunk's events and round line, in round and input order, as the
+ * jobs scan them. */
+static int print_rounds(struct replay *rp)
 {
-	const YR_RULES *yr = e->rules->yr;
+	for (uint64_t round = 0; round < rp->J.rounds; round++) {
+		for (size_t i = 0; i < rp->nin; i++) {
+			struct ys_chunk *c;
+			size_t lo, hi;
+
+			if (!ys_jobs_chunk(&rp->J, &rp->in[i], round, &lo, &hi))
+				continue;
+			c = ys_jobs_take(&rp->J, i);
+			if (!c)
+				return rp->J.err;
+			rp->total = rp->total - rp->memory[i] + c->memory;
+			rp->memory[i] = c->memory;
+			if (c->written)
+				rp->last[i] = 1 + round * rp->nin + i;
+			ys_out_lines(&rp->out, &c->events);
+			if (rp->out.format == YS_FMT_JSON)
+				round_json(rp, i, c);
+			else
+				round_text(rp, i, c);
+			ys_jobs_put(&rp->J, i, c);
+			if (rp->out.err)
+				return rp->out.err;
+		}
+	}
+	return 0;
+}
+
+static size_t stream_memory(const struct replay *rp, const struct ys_stream *s)
+{
+	return s->mem.bytes + rp->buckets / rp->nin;
+}
+
+static void final_json(struct replay *rp)
+{
+	const struct ys_rules *r = rp->J.rules;
+	const YR_RULES *yr = r->yr;
 	struct ys_json j;
 
 	ys_buf_reset(&rp->out.line);
 	ys_json_init(&j, &rp->out.line);
 	ys_json_obj_begin(&j);
 	ys_json_kstr(&j, "type", "final");
-	ys_json_ku64(&j, "total_memory_bytes", ys_table_memory(e->table));
+	ys_json_ku64(&j, "total_memory_bytes", rp->total);
 	ys_json_key(&j, "streams");
 	ys_json_arr_begin(&j);
 	for (size_t i = 0; i < rp->nin; i++) {
+		struct ys_table *t = &rp->in[i].job->table;
 		struct ys_stream *s = rp->in[i].s;
 
 		ys_json_obj_begin(&j);
-		ys_stats_stream_json(&j, e->table, e->rules, s, ys_stream_memory(e->table, s), false);
+		ys_stats_stream_json(&j, t, r, s, stream_memory(rp, s), false);
 		/* per-string counts, exact over the whole stream */
 		ys_json_key(&j, "strings");
 		ys_json_arr_begin(&j);
-		for (uint32_t k = 0; k < e->rules->num_strings; k++) {
+		for (uint32_t k = 0; k < r->num_strings; k++) {
 			const YR_STRING *str = &yr->strings_table[k];
-			uint64_t n = ys_stream_string_count(e->table, s, k);
+			uint64_t n = ys_stream_string_count(t, s, k);
 
 			if (!n)
 				continue;
@@ -218,75 +216,91 @@ static void final_json(struct replay *rp, struct ys_engine *e)
 	ys_out_emit(&rp->out);
 }
 
+/* least recently written first; never written first of all, in input order */
+static int cmp_written(const void *a, const void *b, void *arg)
+{
+	const uint64_t *last = arg;
+	uint64_t x = last[*(const size_t *)a], y = last[*(const size_t *)b];
+
+	if (x != y)
+		return x < y ? -1 : 1;
+	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
+static int final_text(struct replay *rp)
+{
+	struct ys_buf *b = &rp->out.line;
+	size_t *order = calloc(rp->nin, sizeof(*order));
+
+	if (!order)
+		return -ENOMEM;
+	for (size_t i = 0; i < rp->nin; i++)
+		order[i] = i;
+	qsort_r(order, rp->nin, sizeof(*order), cmp_written, rp->last);
+	ys_buf_reset(b);
+	ys_buf_puts(b, "\n");
+	ys_stats_text_head(b, "Final memory statistics", rp->nin, rp->total);
+	for (size_t k = 0; k < rp->nin; k++) {
+		const struct ys_rinput *in = &rp->in[order[k]];
+
+		ys_stats_text_stream(b, &in->job->table, rp->J.rules, in->s, (unsigned)in->s->id,
+				     stream_memory(rp, in->s), false);
+	}
+	b->len--;	/* ys_out_emit adds the last newline */
+	ys_out_emit(&rp->out);
+	free(order);
+	return 0;
+}
+
+static unsigned jobs_wanted(const struct ys_config *c)
+{
+	return c->jobs ? (unsigned)c->jobs : ys_default_threads();
+}
+
 static int run(struct replay *rp, struct ys_rules *rules)
 {
-	struct ys_sink sink = { .rule_match = on_match, .arg = rp };
-	struct ys_table table;
-	struct ys_engine e;
-	uint64_t nrounds = rounds(rp);
+	struct ys_config *c = &rp->cfg;
 	int err;
 
-	err = ys_table_init(&table, rules->num_rules, rules->num_strings);
+	rp->memory = calloc(rp->nin, sizeof(*rp->memory));
+	rp->last = calloc(rp->nin, sizeof(*rp->last));
+	if (!rp->memory || !rp->last)
+		return -ENOMEM;
+	err = ys_table_buckets_bytes(rp->nin, &rp->buckets);
 	if (err)
 		return err;
-	err = ys_engine_init(&e, rules, &table, &rp->cfg.eopts, &sink);
+	err = ys_jobs_init(&rp->J, rules, &c->eopts, rp->out.format, rp->out.show_strings,
+			   rp->in, rp->nin, jobs_wanted(c), c->chunks, c->chunk_size);
+	rp->jobs_made = true;
 	if (err)
-		goto cleanup_table;
+		return err;
+	rp->total = rp->buckets;
 	for (size_t i = 0; i < rp->nin; i++) {
-		err = ys_table_add(&table, i, &rp->in[i].s);
-		if (err)
-			goto cleanup;
-		rp->in[i].s->input = rp->in[i].path;
-		rp->in[i].s->kind = YS_FILE_REGULAR;
-		rp->in[i].s->uid = rp->in[i].uid;
+		rp->memory[i] = rp->in[i].s->mem.bytes;
+		rp->total += rp->memory[i];
 	}
-	for (uint64_t round = 0; round < nrounds; round++) {
-		for (size_t i = 0; i < rp->nin; i++) {
-			struct input *in = &rp->in[i];
-			uint32_t before = in->s->rules_matched;
-			uint64_t sbefore = in->s->string_matches, t0, ns;
-			size_t lo, hi;
+	err = ys_jobs_start(&rp->J);
+	if (!err)
+		err = print_rounds(rp);
+	/* every job has ended before the streams are looked at */
+	ys_jobs_join(&rp->J);
+	if (err)
+		return err;
+	if (rp->out.format == YS_FMT_JSON)
+		final_json(rp);
+	else
+		err = final_text(rp);
+	if (ys_verbose) {
+		struct ys_engine_stats st;
+		size_t peak;
 
-			chunk_bounds(rp, in, round, &lo, &hi);
-			/* an empty file still ends, in the first round */
-			if (lo >= hi && (in->size || round))
-				continue;
-			t0 = ys_now_ns();
-			err = ys_stream_write(&e, in->s, lo, in->data + lo, hi - lo, t0);
-			if (!err && hi == in->size)
-				err = ys_stream_flush(&e, in->s, true);
-			ns = ys_now_ns() - t0;
-			if (err) {
-				ys_err("scanning %s: %s", in->path, strerror(-err));
-				goto cleanup;
-			}
-			if (rp->out.format == YS_FMT_JSON)
-				round_json(rp, &e, round, i, hi - lo, ns, before, sbefore);
-			else
-				round_text(rp, &e, round, i, hi - lo, ns, before);
-		}
+		ys_jobs_stats(&rp->J, &st, &peak);
+		ys_err("replay: %u jobs (at most %zu bytes ahead of the output), %llu scans, %llu window bytes, overlap %zu, hold back %zu, %llu whole-stream scans (%llu bytes), %llu verdicts deferred at an edge, %llu rules undecided",
+		       rp->J.njobs, peak, (unsigned long long)st.scans, (unsigned long long)st.window_bytes,
+		       rules->overlap, rules->hold_back, (unsigned long long)st.whole_scans,
+		       (unsigned long long)st.whole_bytes, (unsigned long long)st.deferred,
+		       (unsigned long long)st.undecided);
 	}
-	if (rp->out.format == YS_FMT_JSON) {
-		final_json(rp, &e);
-	} else {
-		struct ys_buf *b = &rp->out.line;
-
-		ys_buf_reset(b);
-		ys_buf_puts(b, "\n");
-		ys_stats_text(b, &table, rules, "Final memory statistics");
-		b->len--;	/* ys_out_emit adds the last newline */
-		ys_out_emit(&rp->out);
-	}
-	if (ys_verbose)
-		ys_err("replay: %llu scans, %llu window bytes, overlap %zu, hold back %zu, %llu whole-stream scans (%llu bytes), %llu verdicts deferred at an edge, %llu rules undecided",
-		       (unsigned long long)e.stats.scans, (unsigned long long)e.stats.window_bytes,
-		       rules->overlap, rules->hold_back, (unsigned long long)e.stats.whole_scans,
-		       (unsigned long long)e.stats.whole_bytes, (unsigned long long)e.stats.deferred,
-		       (unsigned long long)e.stats.undecided);
-cleanup:
-	ys_engine_fini(&e);
-cleanup_table:
-	ys_table_fini(&table);
 	return err;
 }
 
@@ -337,15 +351,17 @@ int ys_replay_main(int argc, char **argv)
 	rp.out.show_strings = c->show_strings;
 	code = YS_EXIT_RUNTIME;
 	err = run(&rp, rules);
-	if (!err && fflush(of.f))
+	if (!rp.out.err && fflush(of.f))
 		rp.out.err = -errno;
-	if (!err && rp.out.err) {
+	if (rp.out.err) {
 		ys_err("writing %s: %s", ys_outfile_name(&of), strerror(-rp.out.err));
 		err = rp.out.err;
 	}
 	ys_out_fini(&rp.out);
 	ys_outfile_close(&of);
 cleanup_yara:
+	if (rp.jobs_made)
+		ys_jobs_fini(&rp.J);
 	ys_rules_free(rules);
 	ys_yara_fini();
 cleanup:
@@ -353,6 +369,8 @@ cleanup:
 		if (rp.in[i].data)
 			munmap((void *)rp.in[i].data, rp.in[i].size);
 	free(rp.in);
+	free(rp.memory);
+	free(rp.last);
 	ys_config_free(c);
 	return err ? code : YS_EXIT_OK;
 }

@@ -84,17 +84,6 @@ void ys_stats_text_stream(struct ys_buf *b, const struct ys_table *t, const stru
 	activity_text(b, r, s);
 }
 
-void ys_stats_text(struct ys_buf *b, const struct ys_table *t, const struct ys_rules *r,
-		   const char *title)
-{
-	const struct ys_stream *s;
-
-	ys_stats_text_head(b, title, t->n, ys_table_memory(t));
-	/* oldest first, so that stream numbers follow creation */
-	for (s = t->lru.lru_prev; s != &t->lru; s = s->lru_prev)
-		ys_stats_text_stream(b, t, r, s, s->input ? (unsigned)s->id : 0, ys_stream_memory(t, s), false);
-}
-
 void ys_stats_stream_json(struct ys_json *j, const struct ys_table *t, const struct ys_rules *r,
 			  const struct ys_stream *s, size_t memory, bool live)
 {

@@ -21,13 +21,10 @@ struct ys_proc_stats {
  * adds the process side of each stream (pid, comm, fd, path, dropped
  * bytes); after the seed's lines, each stream's activity: start and last
  * write, rules matched with their occurrences, suppressed matches,
- * undecided rules. ys_stats_text() is replay's: one table, streams in
- * input order. */
+ * undecided rules. */
 void ys_stats_text_head(struct ys_buf *b, const char *title, size_t streams, size_t memory);
 void ys_stats_text_stream(struct ys_buf *b, const struct ys_table *t, const struct ys_rules *r,
 			  const struct ys_stream *s, unsigned idx, size_t memory, bool live);
-void ys_stats_text(struct ys_buf *b, const struct ys_table *t, const struct ys_rules *r,
-		   const char *title);
 /* One stream's fields ("uuid":.., ...) inside the caller's JSON object;
  * live adds its loss counts; both its activity. memory: the stream's
  * figure (what it owns plus its share of the stream tables), from the
