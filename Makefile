@@ -149,7 +149,17 @@ $(OUTPUT)/helpers/orderw: tests/helpers/orderw.c | $(OUTPUT)/helpers
 
 unit: $(UNIT_BIN)
 
-test: $(OUTPUT)/yarasnoop $(UNIT_BIN) $(HELPER_BIN)
+# The tool again under ThreadSanitizer, for the replay --jobs suite (which
+# skips those checks without it); not with SANITIZE=1, which it cannot mix
+# with. make tsan builds it alone.
+TSAN_BIN := $(if $(filter 1,$(SANITIZE)),,$(OUTPUT)/tsan/yarasnoop)
+.PHONY: tsan
+tsan: $(OUTPUT)/tsan/yarasnoop
+$(OUTPUT)/tsan/yarasnoop: $(wildcard user/*.c user/*.h include/*.h bpf/*.c bpf/*.h)
+	$(Q)$(MAKE) --no-print-directory OUTPUT=$(OUTPUT)/tsan \
+		SANFLAGS="-fsanitize=thread -fno-omit-frame-pointer" $@
+
+test: $(OUTPUT)/yarasnoop $(UNIT_BIN) $(HELPER_BIN) $(TSAN_BIN)
 	$(Q)OUTPUT=$(OUTPUT) tests/run.sh
 
 bench: $(OUTPUT)/yarasnoop $(BENCH_BIN) $(OUTPUT)/helpers/recdump $(OUTPUT)/helpers/uring
