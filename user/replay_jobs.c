@@ -151,7 +151,6 @@ int ys_jobs_init(struct ys_jobs *J, struct ys_rules *rules, const struct ys_engi
 	J->chunk_size = chunk_size;
 	J->rounds = rounds(J);
 	J->rules = rules;
-	J->want = SIZE_MAX;
 	pthread_mutex_init(&J->lock, NULL);
 	pthread_cond_init(&J->more, NULL);
 	pthread_cond_init(&J->room, NULL);
@@ -173,13 +172,24 @@ fail:
 	return err;
 }
 
-/* Waits until the job may run ahead again; false: stop. */
-static bool room(struct ys_job *jb)
+/* Leaves c on its input's list; then, if the job is as far ahead as it
+ * may be, waits until it may go on. false: stop. */
+static bool push(struct ys_job *jb, struct ys_rinput *in, struct ys_chunk *c)
 {
 	struct ys_jobs *J = jb->J;
 	bool go;
 
 	pthread_mutex_lock(&J->lock);
+	if (in->tail)
+		in->tail->next = c;
+	else
+		in->head = c;
+	in->tail = c;
+	jb->pushed++;
+	jb->ahead += c->cost;
+	jb->peak = YS_MAX(jb->peak, jb->ahead);
+	if (J->waited == jb && (jb->pushed >= jb->wake_at || jb->ahead >= YS_JOB_AHEAD / 2))
+		pthread_cond_signal(&J->more);
 	while (!J->stop && jb->ahead >= YS_JOB_AHEAD) {
 		jb->waiting = true;
 		pthread_cond_wait(&J->room, &J->lock);
@@ -188,23 +198,6 @@ static bool room(struct ys_job *jb)
 	go = !J->stop;
 	pthread_mutex_unlock(&J->lock);
 	return go;
-}
-
-static void push(struct ys_job *jb, struct ys_rinput *in, struct ys_chunk *c)
-{
-	struct ys_jobs *J = jb->J;
-
-	pthread_mutex_lock(&J->lock);
-	if (in->tail)
-		in->tail->next = c;
-	else
-		in->head = c;
-	in->tail = c;
-	jb->ahead += c->cost;
-	jb->peak = YS_MAX(jb->peak, jb->ahead);
-	if (J->want == (size_t)(in - J->in))
-		pthread_cond_signal(&J->more);
-	pthread_mutex_unlock(&J->lock);
 }
 
 static void chunk_free(struct ys_chunk *c)
@@ -259,8 +252,6 @@ static int job_run(struct ys_job *jb)
 
 			if (!ys_jobs_chunk(J, in, round, &lo, &hi))
 				continue;
-			if (!room(jb))
-				return 0;
 			c = calloc(1, sizeof(*c) + bm);
 			err = c ? feed(jb, in, lo, hi, c) : -ENOMEM;
 			if (err) {
@@ -269,7 +260,8 @@ static int job_run(struct ys_job *jb)
 				return err;
 			}
 			c->round = round;
-			push(jb, in, c);
+			if (!push(jb, in, c))
+				return 0;
 		}
 	}
 	return 0;
@@ -281,6 +273,7 @@ static void *job_main(void *arg)
 	struct ys_jobs *J = jb->J;
 	int err = job_run(jb);
 
+	jb->cpu_ns = ys_thread_cpu_ns();
 	/* the other jobs go on: the caller prints what comes before this
 	 * job's missing chunk, as one job would have, then stops them */
 	pthread_mutex_lock(&J->lock);
@@ -313,10 +306,15 @@ struct ys_chunk *ys_jobs_take(struct ys_jobs *J, size_t i)
 	struct ys_chunk *c;
 
 	pthread_mutex_lock(&J->lock);
-	J->want = i;
-	while (!in->head && !in->job->done)
-		pthread_cond_wait(&J->more, &J->lock);
-	J->want = SIZE_MAX;
+	if (!in->head && !in->job->done) {
+		J->waited = in->job;
+		in->job->wake_at = in->job->pushed + YS_JOB_BATCH;
+		do
+			pthread_cond_wait(&J->more, &J->lock);
+		while (!in->job->done && (!in->head || (in->job->pushed < in->job->wake_at &&
+							in->job->ahead < YS_JOB_AHEAD / 2)));
+		J->waited = NULL;
+	}
 	c = in->head;
 	if (c) {
 		in->head = c->next;
@@ -337,7 +335,7 @@ void ys_jobs_put(struct ys_jobs *J, size_t i, struct ys_chunk *c)
 
 	pthread_mutex_lock(&J->lock);
 	jb->ahead -= c->cost;
-	if (jb->waiting && jb->ahead < YS_JOB_AHEAD)
+	if (jb->waiting && jb->ahead <= YS_JOB_AHEAD / 2)
 		pthread_cond_broadcast(&J->room);
 	pthread_mutex_unlock(&J->lock);
 	chunk_free(c);

@@ -57,6 +57,9 @@ struct ys_job {
 	size_t bytes;			/* what its inputs hold */
 	size_t ahead;			/* cost of its chunks not yet taken */
 	size_t peak;			/* ... at most, so far */
+	uint64_t pushed;		/* chunks it has left */
+	uint64_t cpu_ns;		/* the CPU its thread used, once done */
+	uint64_t wake_at;		/* the caller waiting on it wakes at this many */
 	bool waiting;			/* for the caller to take some */
 	bool done;			/* it fed every chunk, or stopped */
 	pthread_t thread;
@@ -66,8 +69,14 @@ struct ys_job {
 /* A job runs at most this far ahead of what the caller has taken (chunk
  * records and their events, about 100 bytes a chunk without events), so
  * that a slow output holds the memory of what waits for it to this, a job
- * over: enough for thousands of chunks of skew between the jobs. */
+ * over: enough for thousands of chunks of skew between the jobs. A job
+ * that waits for room goes on once it is half as far ahead. */
 #define YS_JOB_AHEAD (1u << 20)
+/* The caller that waits for a job's chunk wakes once the job has left
+ * this many more (or is half its way ahead, or done), and a job's wait
+ * for room is over when half of it is free: a wake-up, two system calls,
+ * costs as much as scanning a small chunk, so not one a chunk. */
+#define YS_JOB_BATCH 64
 
 struct ys_jobs {
 	struct ys_rinput *in;
@@ -80,7 +89,7 @@ struct ys_jobs {
 	pthread_mutex_t lock;
 	pthread_cond_t more;		/* the caller's: a chunk came, a job ended */
 	pthread_cond_t room;		/* the jobs': the caller took chunks, or stop */
-	size_t want;			/* the input the caller waits on; SIZE_MAX: none */
+	struct ys_job *waited;		/* the job the caller waits on; NULL: none */
 	int err;			/* the first job's error */
 	bool stop;
 };
