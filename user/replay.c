@@ -252,6 +252,25 @@ static int final_text(struct replay *rp)
 	return 0;
 }
 
+/* -v: what the engines did, and how the jobs shared the work */
+static void describe(const struct replay *rp, const struct ys_rules *rules)
+{
+	struct ys_engine_stats st;
+	struct ys_buf b = { 0 };
+	size_t peak;
+
+	ys_jobs_stats(&rp->J, &st, &peak);
+	ys_err("replay: %llu scans, %llu window bytes, overlap %zu, hold back %zu, %llu whole-stream scans (%llu bytes), %llu verdicts deferred at an edge, %llu rules undecided",
+	       (unsigned long long)st.scans, (unsigned long long)st.window_bytes, rules->overlap,
+	       rules->hold_back, (unsigned long long)st.whole_scans, (unsigned long long)st.whole_bytes,
+	       (unsigned long long)st.deferred, (unsigned long long)st.undecided);
+	for (unsigned j = 0; j < rp->J.njobs; j++)
+		ys_buf_printf(&b, "%s%.3f", j ? " " : "", rp->J.job[j].cpu_ns / 1e9);
+	ys_err("replay: %u jobs, CPU seconds %s (the main thread %.3f); at most %zu bytes ahead of the output",
+	       rp->J.njobs, b.oom ? "?" : b.p, ys_thread_cpu_ns() / 1e9, peak);
+	ys_buf_free(&b);
+}
+
 static unsigned jobs_wanted(const struct ys_config *c)
 {
 	return c->jobs ? (unsigned)c->jobs : ys_default_threads();
@@ -290,17 +309,8 @@ static int run(struct replay *rp, struct ys_rules *rules)
 		final_json(rp);
 	else
 		err = final_text(rp);
-	if (ys_verbose) {
-		struct ys_engine_stats st;
-		size_t peak;
-
-		ys_jobs_stats(&rp->J, &st, &peak);
-		ys_err("replay: %u jobs (at most %zu bytes ahead of the output), %llu scans, %llu window bytes, overlap %zu, hold back %zu, %llu whole-stream scans (%llu bytes), %llu verdicts deferred at an edge, %llu rules undecided",
-		       rp->J.njobs, peak, (unsigned long long)st.scans, (unsigned long long)st.window_bytes,
-		       rules->overlap, rules->hold_back, (unsigned long long)st.whole_scans,
-		       (unsigned long long)st.whole_bytes, (unsigned long long)st.deferred,
-		       (unsigned long long)st.undecided);
-	}
+	if (ys_verbose)
+		describe(rp, rules);
 	return err;
 }
 

@@ -668,16 +668,6 @@ int ys_stream_write(struct ys_engine *e, struct ys_stream *s, uint64_t off,
 	return append(e, s, p, len, now_ns);
 }
 
-/* The CPU this thread has used: what the budget is about (the wall clock
- * of a busy machine would count the others' time too). */
-static uint64_t thread_cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* Once a period (at least YS_BUDGET_PERIOD_NS, and a deadline long, so
  * that it holds a round of every writing stream's scans), the deadline is
  * scaled by what deadline scans used over what the budget allows: with n
@@ -713,14 +703,14 @@ int ys_engine_flush_due(struct ys_engine *e, uint64_t now_ns)
 
 	adapt(e, now_ns);
 	while ((s = e->table->due_head) && s->pending_since_ns + e->flush_ns <= now_ns) {
-		t0 = thread_cpu_ns();
+		t0 = ys_thread_cpu_ns();
 		err = scan_pending(e, s, FLUSH_DEADLINE);
 		if (err)
 			return err;
 		e->stats.deadline_scans++;
 		/* it went quiet for flush_ns: give back what it does not hold */
 		ys_stream_trim(e, s);
-		e->budget_spent += thread_cpu_ns() - t0;
+		e->budget_spent += ys_thread_cpu_ns() - t0;
 	}
 	return 0;
 }

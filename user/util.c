@@ -143,6 +143,11 @@ uint64_t ys_realtime_ns(void)
 	return clock_ns(CLOCK_REALTIME);
 }
 
+uint64_t ys_thread_cpu_ns(void)
+{
+	return clock_ns(CLOCK_THREAD_CPUTIME_ID);
+}
+
 size_t ys_count_newlines(const uint8_t *p, size_t n)
 {
 	const uint8_t *end = p + n;

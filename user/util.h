@@ -54,6 +54,9 @@ unsigned ys_default_threads(void);
 
 uint64_t ys_now_ns(void);	/* CLOCK_MONOTONIC */
 uint64_t ys_realtime_ns(void);	/* CLOCK_REALTIME */
+/* The CPU this thread has used (the wall clock of a busy machine would
+ * count the others' time too). */
+uint64_t ys_thread_cpu_ns(void);
 
 size_t ys_count_newlines(const uint8_t *p, size_t n);
 
