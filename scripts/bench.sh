@@ -12,6 +12,7 @@
 #                to untraced and traced processes: dd, send(), SSL_write, ioctl, mmap
 #     filters    the same per kind of target (-p, -u, -C, --cgroup); verifier figures
 #     replay     scanning throughput vs the yara CLI, overlap amplification
+#     jobs       replay --jobs 1, 2, 4 on 4 and 8 inputs: aggregate throughput
 #     scancost   fixed cost per scan at 10, 200, 2000 rules
 #     rate       end to end: a writer at 50..800 MB/s and flat out, loss
 #     latency    write-to-report latency of a matching line
@@ -38,6 +39,7 @@
 #   BENCH_START_BASE=PATH    start: also this yarasnoop (another build), alternating
 #   BENCH_ROUTE_KINDS="dd64 send ssl uring ioctl mmap"   the routes workloads (uring: io_uring WRITEs)
 #   BENCH_LOG_MB=50          size of the generated log for replay
+#   BENCH_JOBS_MB=16         size of each generated log for jobs   BENCH_JOBS="1 2 4"
 #   BENCH_SCAN_MS=500        time per scancost measurement
 #   BENCH_RATES="50 100 200 400 800 0"   MB/s; 0 is as fast as possible
 #   BENCH_RATE_SECONDS=3     per rate step
@@ -495,6 +497,62 @@ bench_replay() {
 	say_cmd "yara -w /tmp/all.yar $log"
 	say_cmd "$OUTPUT/yarasnoop replay -v -i $log --chunk-size 64K --format json -o /dev/null   # and 4K"
 	say_cmd "BENCH_ONLY=replay make bench OUTPUT=$OUTPUT"
+}
+
+bench_jobs() {
+	local mb=${BENCH_JOBS_MB:-16} jobs=${BENCH_JOBS:-1 2 4} n j i k t0 size logs f f0 f1 cpu
+	section "jobs: replay --jobs on N generated logs of ${mb} MB, --chunk-size 64K, bundled rules"
+	logs=()
+	for ((k = 1; k <= 8; k++)); do
+		# deterministic, so kept between runs until the generator changes
+		f=$BIN/jobs-log-${mb}MB-$k.txt
+		[[ -s $f && $f -nt bench/genlog.py ]] || python3 bench/genlog.py "$f" "$mb" "$k"
+		logs+=("$f")
+	done
+	: >"$TMP/empty"
+	echo "   $(nproc) CPUs online; wall: the whole process; net: wall less replay of an empty file (its start)"
+	printf '   %-7s %-5s %-7s %-7s %-9s %-6s %-6s %-8s %-10s %s\n' inputs jobs wall_s net_s net_MB/s ratio cpu_s job_cpu own_MB/s rules
+	for n in 4 8; do
+		size=0
+		for ((k = 0; k < n; k++)); do size=$((size + $(stat -c %s "${logs[k]}"))); done
+		: >"$TMP/j0"
+		for j in $jobs; do : >"$TMP/j$j.t"; : >"$TMP/j$j.c"; : >"$TMP/j$j.m"; done
+		# the sides alternate, each rep in another order, with the start
+		# (an empty file) measured among them
+		for ((i = 0; i < REPS; i++)); do
+			t0=$(now_ns)
+			"$YS" replay -i "$TMP/empty" -o /dev/null
+			echo $(($(now_ns) - t0)) >>"$TMP/j0"
+			for j in $( ((i % 2)) && echo "$jobs" | tr ' ' '\n' | tac || echo "$jobs"); do
+				t0=$(now_ns)
+				/usr/bin/time -f '%U %S' -o "$TMP/j$j.time" "$YS" replay -v -j "$j" --chunk-size 64K \
+					-i "${logs[@]:0:n}" -o "$TMP/j$j.out" 2>"$TMP/j$j.err"
+				echo $(($(now_ns) - t0)) >>"$TMP/j$j.t"
+				awk '{ print $1 + $2 }' "$TMP/j$j.time" >>"$TMP/j$j.c"
+				# the busiest job's own CPU time (replay -v)
+				sed -n 's/.* jobs, CPU seconds \([0-9. ]*\) (.*/\1/p' "$TMP/j$j.err" |
+					tr ' ' '\n' | sort -g | tail -n 1 >>"$TMP/j$j.m"
+			done
+		done
+		f0=$(median <"$TMP/j0")
+		f1=$(median <"$TMP/j1.t")
+		for j in $jobs; do
+			f=$(median <"$TMP/j$j.t")
+			m=$(median <"$TMP/j$j.m")
+			printf '   %-7s %-5s %-7s %-7s %-9s %-6s %-6s %-8s %-10s %s\n' "$n" "$j" "$(calc %.3f "$f / 1e9")" \
+				"$(calc %.3f "($f - $f0) / 1e9")" "$(calc %.0f "$size * 1e3 / ($f - $f0)")" \
+				"$(calc %.2f "($f1 - $f0) / ($f - $f0)")" "$(median <"$TMP/j$j.c")" "$m" \
+				"$(calc %.0f "$size / 1e6 / $m")" \
+				"$(grep -h 'Non-private rules matched' "$TMP/j$j.out" | awk '{ s += $NF } END { print s }')"
+		done
+	done
+	echo "   ratio: net MB/s over --jobs 1's, same inputs; cpu_s: user + system of the process;"
+	echo "   job_cpu: CPU seconds of the busiest job's thread (replay -v); own_MB/s: the input over job_cpu,"
+	echo "   what the jobs would scan if each had a CPU of its own; rules: rules matched, all streams"
+	echo "   start: replay of an empty file $(calc %.3f "$f0 / 1e9") s; medians of $REPS, the sides alternating"
+	say_cmd "for k in 1 2 3 4 5 6 7 8; do python3 bench/genlog.py /tmp/log\$k $mb \$k; done"
+	say_cmd "$OUTPUT/yarasnoop replay -v -j J --chunk-size 64K -i /tmp/log1 ... /tmp/logN -o /dev/null"
+	say_cmd "BENCH_ONLY=jobs make bench OUTPUT=$OUTPUT"
 }
 
 bench_scancost() {
@@ -1070,6 +1128,7 @@ main() {
 	selected routes && bench_routes
 	selected filters && bench_filters
 	selected replay && bench_replay
+	selected jobs && bench_jobs
 	selected scancost && bench_scancost
 	selected rate && bench_rate
 	selected latency && bench_latency

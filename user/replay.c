@@ -266,8 +266,8 @@ static void describe(const struct replay *rp, const struct ys_rules *rules)
 	       (unsigned long long)st.deferred, (unsigned long long)st.undecided);
 	for (unsigned j = 0; j < rp->J.njobs; j++)
 		ys_buf_printf(&b, "%s%.3f", j ? " " : "", rp->J.job[j].cpu_ns / 1e9);
-	ys_err("replay: %u jobs, CPU seconds %s (the main thread %.3f); at most %zu bytes ahead of the output",
-	       rp->J.njobs, b.oom ? "?" : b.p, ys_thread_cpu_ns() / 1e9, peak);
+	ys_err("replay: %u job%s, CPU seconds %s (the main thread %.3f); at most %zu bytes ahead of the output",
+	       rp->J.njobs, rp->J.njobs == 1 ? "" : "s", b.oom ? "?" : b.p, ys_thread_cpu_ns() / 1e9, peak);
 	ys_buf_free(&b);
 }
 
