@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* yarasnoop replay: files as streams, fed in chunks, round-robin, as the
- * seed's multi-input-stream-perf did. Each chunk is one write. */
+ * seed's multi-input-stream-perf did. Each chunk is one write. The jobs
+ * (replay_jobs.c) scan; this thread prints what each chunk did, in round
+ * and input order, with one table's figures, whatever the number of jobs. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
