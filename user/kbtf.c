@@ -10,20 +10,31 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <linux/btf.h>
+
 #include "kbtf.h"
 
-/* Bytes after a type's 12-byte header: fixed, and per member (vlen), by
- * kind (BTF_KIND_INT 1 ... BTF_KIND_ENUM64 19). */
-static const uint8_t fixed[20] = { [1] = 4, [3] = 12, [14] = 4, [17] = 4 };
-static const uint8_t per[20] = { [4] = 12, [5] = 12, [6] = 8, [13] = 8, [15] = 12, [19] = 12 };
+/* What follows a type's struct btf_type, by kind: fixed bytes, and bytes
+ * per member (vlen). A kind not here is one this walk does not know. */
+#define KINDS (BTF_KIND_ENUM64 + 1)
+static const uint8_t fixed[KINDS] = {
+	[BTF_KIND_INT] = sizeof(uint32_t),
+	[BTF_KIND_ARRAY] = sizeof(struct btf_array),
+	[BTF_KIND_VAR] = sizeof(struct btf_var),
+	[BTF_KIND_DECL_TAG] = sizeof(struct btf_decl_tag),
+};
+static const uint8_t per[KINDS] = {
+	[BTF_KIND_STRUCT] = sizeof(struct btf_member),
+	[BTF_KIND_UNION] = sizeof(struct btf_member),
+	[BTF_KIND_ENUM] = sizeof(struct btf_enum),
+	[BTF_KIND_FUNC_PROTO] = sizeof(struct btf_param),
+	[BTF_KIND_DATASEC] = sizeof(struct btf_var_secinfo),
+	[BTF_KIND_ENUM64] = sizeof(struct btf_enum64),
+};
 
 int ys_kbtf_func_id(const char *path, const char *name)
 {
-	struct {
-		uint16_t magic;
-		uint8_t version, flags;
-		uint32_t hdr_len, type_off, type_len, str_off, str_len;
-	} h;
+	struct btf_header h;
 	uint8_t *data = NULL;
 	struct stat st;
 	size_t got = 0, off, end, want = strlen(name);
@@ -54,7 +65,7 @@ int ys_kbtf_func_id(const char *path, const char *name)
 		got += r;
 	}
 	memcpy(&h, data, sizeof(h));
-	if (h.magic != 0xeB9F || h.hdr_len < sizeof(h) || h.hdr_len > got || h.type_off > got - h.hdr_len ||
+	if (h.magic != BTF_MAGIC || h.hdr_len < sizeof(h) || h.hdr_len > got || h.type_off > got - h.hdr_len ||
 	    h.type_len > got - h.hdr_len - h.type_off || h.str_off > got - h.hdr_len ||
 	    h.str_len > got - h.hdr_len - h.str_off) {
 		id = -EINVAL;
@@ -62,23 +73,23 @@ int ys_kbtf_func_id(const char *path, const char *name)
 	}
 	off = h.hdr_len + h.type_off;
 	end = off + h.type_len;
-	while (off + 12 <= end) {
-		uint32_t t[3], kind, vlen;
+	while (off + sizeof(struct btf_type) <= end) {
+		struct btf_type t;
+		uint32_t kind;
 
-		memcpy(t, data + off, sizeof(t));
-		kind = (t[1] >> 24) & 0x1f;
-		vlen = t[1] & 0xffff;
+		memcpy(&t, data + off, sizeof(t));
+		kind = BTF_INFO_KIND(t.info);
 		n++;
-		if (kind == 0 || kind >= 20) {
+		if (kind == BTF_KIND_UNKN || kind >= KINDS) {
 			id = -EINVAL;	/* a kind this walk does not know */
 			goto cleanup;
 		}
-		if (kind == 12 && t[0] < h.str_len && h.str_len - t[0] > want &&
-		    !memcmp(data + h.hdr_len + h.str_off + t[0], name, want + 1)) {
+		if (kind == BTF_KIND_FUNC && t.name_off < h.str_len && h.str_len - t.name_off > want &&
+		    !memcmp(data + h.hdr_len + h.str_off + t.name_off, name, want + 1)) {
 			id = (int)n;
 			goto cleanup;
 		}
-		off += 12 + fixed[kind] + (size_t)per[kind] * vlen;
+		off += sizeof(t) + fixed[kind] + (size_t)per[kind] * BTF_INFO_VLEN(t.info);
 	}
 cleanup:
 	free(data);
