@@ -71,7 +71,7 @@ struct ys_capture {
 	uint32_t owned_full;		/* objects past YS_OWNED_MAX */
 	int nowned;
 	struct ys_map_sizes sizes;
-	struct ys_capture_opts opts;	/* for the fallback's loaders */
+	struct ys_capture_opts opts;	/* the loaders' settings, the fallback's too */
 	struct ring_buffer *rb;
 	/* the ring's consumer and producer positions, mapped read-only */
 	const unsigned long *cons_pos, *prod_pos;
@@ -79,7 +79,6 @@ struct ys_capture {
 	struct ys_record_stats rstats;
 	int ncpus;
 	int release;		/* ys_deferred_close_go() handle of the links' holder */
-	bool verifier_stats;
 };
 
 /* libbpf's messages: kept, and shown only under -v or when loading fails. */
@@ -337,9 +336,9 @@ static void set_names(volatile char (*dst)[YS_TASK_COMM_LEN], const char (*src)[
 }
 
 /* The settings of one instance: each has its own .rodata. */
-static int configure(const struct ys_capture *c, struct yarasnoop_bpf *skel,
-		     const struct ys_capture_opts *o)
+static int configure(const struct ys_capture *c, struct yarasnoop_bpf *skel)
 {
+	const struct ys_capture_opts *o = &c->opts;
 	struct yarasnoop_bpf__rodata *ro = skel->rodata;
 	const struct ys_map_sizes *ms = &c->sizes;
 	int err;
@@ -636,7 +635,7 @@ static void deal_programs(const struct ys_capture *c, struct bpf_object *lp, uin
 /* The loaders' instances for c->hooks: the same settings, our maps, each
  * its share of the programs, loading on its own thread (or this one when
  * no thread can be made). */
-static int start_loaders(struct ys_capture *c, const struct ys_capture_opts *o)
+static int start_loaders(struct ys_capture *c)
 {
 	uint8_t owner[YS_OWNED_MAX];
 	struct bpf_program *prog;
@@ -649,7 +648,7 @@ static int start_loaders(struct ys_capture *c, const struct ys_capture_opts *o)
 		ld->skel = yarasnoop_bpf__open();
 		if (!ld->skel)
 			return -errno;
-		err = configure(c, ld->skel, o);
+		err = configure(c, ld->skel);
 		if (!err)
 			err = ys_capture_share_maps(c, ld->skel->obj);
 		if (err)
@@ -717,8 +716,8 @@ static void *probe_thread(void *arg)
 }
 
 /* --hooks auto and fexit: whether the kernel takes the smallest trampoline,
- * asked on a thread while the maps are made (the probe parses the kernel's
- * BTF, 30 to 50 ms). */
+ * asked on a thread while the maps are made (the probe reads the kernel's
+ * BTF and loads a program). */
 static void probe_hooks(struct ys_capture *c, enum ys_hooks want)
 {
 	c->hooks = want;
@@ -823,7 +822,7 @@ int ys_capture_open(const struct ys_capture_opts *o, const struct ys_record_ops 
 		ys_err("cannot open the BPF object: %s", strerror(errno));
 		goto cleanup;
 	}
-	err = configure(c, c->skel, o);
+	err = configure(c, c->skel);
 	if (err)
 		goto cleanup;
 	/* The maps first, alone, then the programs in several instances at
@@ -851,12 +850,11 @@ int ys_capture_open(const struct ys_capture_opts *o, const struct ys_record_ops 
 	if (err)
 		goto cleanup;
 	c->nloaders = loaders_wanted(o->tls);
-	err = start_loaders(c, o);
+	err = start_loaders(c);
 	if (err) {
 		ys_err("cannot open the BPF object: %s", strerror(-err));
 		goto cleanup;
 	}
-	c->verifier_stats = o->verifier_stats;
 	*out = c;
 	return 0;
 cleanup:
@@ -883,7 +881,7 @@ static int attach_loaded(struct ys_capture *c, bool quiet)
 		}
 		return -ENOTSUP;
 	}
-	if (c->verifier_stats)
+	if (c->opts.verifier_stats)
 		show_verifier_stats();
 	for (int l = 0; l < c->nloaders && !err; l++)
 		err = yarasnoop_bpf__attach(c->loaders[l].skel);
@@ -919,7 +917,7 @@ int ys_capture_attach(struct ys_capture *c)
 		unload_programs(c);
 		c->hooks = ys_hooks_fallback();
 		c->retry = false;
-		err = start_loaders(c, &c->opts);
+		err = start_loaders(c);
 		if (err) {
 			ys_err("cannot open the BPF object: %s", strerror(-err));
 			return err;
