@@ -49,9 +49,9 @@ LDFLAGS += $(SANFLAGS)
 LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lpthread
 
 # user-space modules shared by the tool and its unit tests
-CORE    := mem util kbtf buf json queue writer absval classify overlap externals rules streams decide scan output stats records idmap filename routes procs reorder views tombs
+CORE    := mem util kbtf privs buf json queue writer absval classify overlap externals rules streams decide scan output stats records idmap filename routes procs reorder views tombs
 CORE_OBJ := $(patsubst %,$(OUTPUT)/%.o,$(CORE))
-APP_OBJ := $(patsubst %,$(OUTPUT)/%.o,opts outfile replay replay_jobs capture hooks deferred_close tls cgroup targets drain workers events totals reload report loss live control privs seccomp main)
+APP_OBJ := $(patsubst %,$(OUTPUT)/%.o,opts outfile replay replay_jobs capture hooks deferred_close tls cgroup targets drain workers events totals reload report loss live control seccomp main)
 SKEL    := $(OUTPUT)/yarasnoop.skel.h
 
 # test helpers: the record dumper (the BPF side seen alone), fd tricks
@@ -177,7 +177,7 @@ FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
 	       -Wno-gnu-variable-sized-type-not-at-end \
 	       -D_GNU_SOURCE -Iinclude -Iuser $(shell pkg-config --cflags yara uuid)
 FUZZ_LDLIBS := $(shell pkg-config --libs yara uuid)
-FUZZ_OBJ := $(patsubst %,$(FUZZ_DIR)/%.o,mem util buf json queue writer absval classify overlap externals rules streams decide scan output records reorder)
+FUZZ_OBJ := $(patsubst %,$(FUZZ_DIR)/%.o,mem util privs buf json queue writer absval classify overlap externals rules streams decide scan output records reorder)
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(wildcard tests/fuzz/fuzz_*.c))
 
 $(FUZZ_DIR):

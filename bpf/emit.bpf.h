@@ -108,6 +108,43 @@ __noinline int emit_open(__u64 id, __u64 task_addr, __u64 file_addr, __u64 pid_t
 		return 0;                                                       \
 	}
 
+/* Lossless, and the ring is past hold_mark: user space has not frozen
+ * the writer in time (it freezes at a quarter; a writer can fill the rest
+ * in the milliseconds before it is scheduled). Stop the writer here:
+ * SIGSTOP is taken before the task returns to user space, so before its
+ * next write, and the rest of this write still fits (hold_mark leaves
+ * room for a write of --capture-max per thread, several threads).
+ * Only the writer itself: never from a context that runs for another task
+ * (an io_uring completion in a worker), whose bytes are then dropped and
+ * counted if the ring fills. */
+static __noinline void hold_writer(__u32 tgid, struct ys_kstats *ks)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)pid_tgid, stopping = 0, off = 0;
+
+	if (!ks || pid_tgid >> 32 != tgid || !tid)
+		return;
+	/* key 0: user space is ending and will continue no one after */
+	if (bpf_map_lookup_elem(&held, &off))
+		return;
+	/* only the command's processes: their cgroup will be frozen */
+	if (bpf_current_task_under_cgroup(&cgroup_filter_map, YS_CG_HOLD) != 1)
+		return;
+	/* Claimed first (0: stopping), so that there is room for it and no
+	 * other thread stops it twice; published (the tid) only once the
+	 * signal is sent, so that user space never continues it before the
+	 * stop: its SIGCONT would come first and leave it stopped for good.
+	 * Held already: user space will continue it. */
+	if (bpf_map_update_elem(&held, &tgid, &stopping, BPF_NOEXIST))
+		return;
+	if (bpf_send_signal(19 /* SIGSTOP */)) {
+		bpf_map_delete_elem(&held, &tgid);
+		return;
+	}
+	bpf_map_update_elem(&held, &tgid, &tid, BPF_EXIST);
+	ks->writers_held++;
+}
+
 static __noinline __u64 emit_piece(const struct ys_rec_write *hdr, __u64 buf, __u64 n,
 				   struct ys_kstats *ks)
 {
@@ -116,6 +153,8 @@ static __noinline __u64 emit_piece(const struct ys_rec_write *hdr, __u64 buf, __
 	if (!hdr || !ks || !n || n > YS_CHUNK_MAX)
 		return n;
 	avail = bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA);
+	if (hold_mark && avail > hold_mark)
+		hold_writer(hdr->tgid, ks);
 	PIECE_CLASS(64)
 	PIECE_CLASS(128)
 	PIECE_CLASS(256)

@@ -55,7 +55,7 @@ static __always_inline bool filter_matches(struct task_struct *task)
 {
 	if (uid_filter && uid_matches(task))
 		return true;
-	return cgroup_filter && bpf_current_task_under_cgroup(&cgroup_filter_map, 0) == 1;
+	return cgroup_filter && bpf_current_task_under_cgroup(&cgroup_filter_map, YS_CG_FILTER) == 1;
 }
 
 static __always_inline bool excluded(struct task_struct *task)

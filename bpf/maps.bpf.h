@@ -11,6 +11,7 @@ const volatile __u64 capture_max = 1 << 20;
 const volatile __u64 ring_size = 0;
 const volatile __u64 ring_headroom = 0;	/* kept free for control records */
 const volatile __u64 wakeup_bytes = 0;	/* wake the consumer past this */
+const volatile __u64 hold_mark = 0;	/* lossless: stop a writer that finds the ring past this */
 const volatile bool fd_filter = false;
 const volatile __u64 fd_mask[YS_FD_FILTER_MAX / 64] = {};
 /* -C: names matched against a process's leader at exec, rename and fork */
@@ -70,9 +71,11 @@ struct {
 	__type(value, struct ys_proc);
 } procs SEC(".maps");
 
+/* [YS_CG_FILTER]: --cgroup's subtree; [YS_CG_HOLD]: the command's cgroup
+ * (lossless), the only processes the kernel side may stop */
 struct {
 	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, 2);
 	__type(key, __u32);
 	__type(value, __u32);
 } cgroup_filter_map SEC(".maps");
@@ -83,6 +86,18 @@ struct {
 	__type(key, __u32);
 	__type(value, struct ys_kstats);
 } kstats SEC(".maps");
+
+/* Lossless: the processes this side stopped (SIGSTOP) because the ring
+ * was past hold_mark before user space froze them; user space continues
+ * each (SIGCONT) once their cgroup is frozen, and deletes it. tgid -> the
+ * tid that wrote (0 while the stop is being sent). Key 0: user space is
+ * ending, stop no one. Not frozen: user space writes to it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, YS_HELD_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+} held SEC(".maps");
 
 /* State the kernel side keeps for itself, in a map (not .bss, which the
  * skeleton maps writable) so that it can be frozen: nobody but these

@@ -11,6 +11,11 @@
 #define YS_FD_FILTER_MAX 1024
 /* Most iovecs the kernel takes in one writev (UIO_MAXIOV). */
 #define YS_IOV_MAX 1024
+/* Processes the kernel side may hold stopped at once (lossless) */
+#define YS_HELD_MAX 1024
+/* Slots of the cgroup array (bpf/maps.bpf.h) */
+#define YS_CG_FILTER 0
+#define YS_CG_HOLD 1
 
 enum ys_rec_type {
 	YS_REC_WRITE = 1,	/* data written to a stream */
@@ -257,6 +262,7 @@ struct ys_kstats {
 	__u64 traced_full;	/* processes not followed: the traced map was full */
 	__u64 bpf_calls;	/* bpf() calls by traced processes */
 	__u64 proc_records;	/* proc records sent (first, exec, rename, credentials) */
+	__u64 writers_held;	/* lossless: writers stopped here, the ring past hold_mark */
 };
 
 /* ---- routes that are not scanned (bpf/blind.bpf.h, user/routes.c) ----

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <pthread.h>
@@ -276,6 +277,15 @@ uint64_t ys_capture_wakeup_bytes(const struct ys_capture_opts *o)
 	return YS_MIN(o->ring_size / 4, (uint64_t)1 << 20);
 }
 
+/* Lossless: past half the ring, the kernel side stops the writer itself.
+ * Data records stop at ring_size - headroom (7/8): what is between is room
+ * for the writes in flight, one per writing thread, each of --capture-max
+ * at most (bpf/emit.bpf.h, hold_writer). */
+uint64_t ys_capture_hold_mark(const struct ys_capture_opts *o)
+{
+	return o->lossless ? o->ring_size / 2 : 0;
+}
+
 int ys_capture_share_maps(struct ys_capture *c, struct bpf_object *obj)
 {
 	struct bpf_map *m, *ours;
@@ -353,6 +363,7 @@ static int configure(const struct ys_capture *c, struct yarasnoop_bpf *skel)
 	/* Records are submitted without waking us: a timer drains the ring.
 	 * Only a filling ring wakes the consumer early. */
 	ro->wakeup_bytes = ys_capture_wakeup_bytes(o);
+	ro->hold_mark = ys_capture_hold_mark(o);
 	ro->fd_filter = o->fd_filter;
 	memcpy((void *)ro->fd_mask, o->fd_mask, sizeof(o->fd_mask));
 	ro->follow_new = o->follow_new;
@@ -403,21 +414,20 @@ static int configure(const struct ys_capture *c, struct yarasnoop_bpf *skel)
 	return err;
 }
 
-/* --cgroup: the subtree's root goes in the cgroup array the filter asks. */
-static int set_cgroup(struct ys_capture *c, const char *path)
+/* A cgroup into the array the BPF side asks: --cgroup's subtree root
+ * (YS_CG_FILTER), or the command's own in lossless mode (YS_CG_HOLD). */
+static int set_cgroup(struct ys_capture *c, uint32_t slot, const char *what, const char *path)
 {
-	uint32_t zero = 0;
 	int fd, err = 0;
 
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		err = -errno;
-		ys_err("--cgroup %s: %s", path, strerror(errno));
+		ys_err("%s %s: %s", what, path, strerror(errno));
 		return err == -EACCES || err == -EPERM ? -EPERM : -EINVAL;
 	}
-	if (bpf_map_update_elem(bpf_map__fd(c->skel->maps.cgroup_filter_map), &zero, &fd, BPF_ANY)) {
-		err = -errno;
-		ys_err("--cgroup %s: not a cgroup v2 directory (%s)", path, strerror(errno));
+	if (bpf_map_update_elem(bpf_map__fd(c->skel->maps.cgroup_filter_map), &slot, &fd, BPF_ANY)) {
+		ys_err("%s %s: not a cgroup v2 directory (%s)", what, path, strerror(errno));
 		err = -EINVAL;
 	}
 	close(fd);
@@ -506,7 +516,8 @@ int ys_capture_seal(struct ys_capture *c)
 	int err;
 
 	bpf_object__for_each_map(map, c->skel->obj) {
-		if (map == c->skel->maps.rb || map == c->skel->maps.rodata)
+		if (map == c->skel->maps.rb || map == c->skel->maps.rodata ||
+		    map == c->skel->maps.held)
 			continue;
 		if (bpf_map_freeze(bpf_map__fd(map)) && errno != EBUSY) {
 			err = -errno;
@@ -842,7 +853,12 @@ int ys_capture_open(const struct ys_capture_opts *o, const struct ys_record_ops 
 		goto cleanup;
 	}
 	if (o->cgroup) {
-		err = set_cgroup(c, o->cgroup);
+		err = set_cgroup(c, YS_CG_FILTER, "--cgroup", o->cgroup);
+		if (err)
+			goto cleanup;
+	}
+	if (o->lossless && o->hold_cgroup) {
+		err = set_cgroup(c, YS_CG_HOLD, "the command's cgroup", o->hold_cgroup);
 		if (err)
 			goto cleanup;
 	}
@@ -1139,6 +1155,57 @@ static uint64_t count_keys(int fd, size_t key_size)
 	while (!bpf_map_get_next_key(fd, prev, next)) {
 		memcpy(key, next, key_size);
 		prev = key;
+		n++;
+	}
+	return n;
+}
+
+bool ys_capture_held(const struct ys_capture *c)
+{
+	int fd = bpf_map__fd(c->skel->maps.held);
+	uint32_t k, *prev = NULL;
+
+	/* key 0 is the switch (ys_capture_hold_off), no process */
+	while (!bpf_map_get_next_key(fd, prev, &k)) {
+		if (k)
+			return true;
+		prev = &k;
+	}
+	return false;
+}
+
+int ys_capture_hold_off(struct ys_capture *c)
+{
+	uint32_t off = 0, one = 1;
+
+	if (bpf_map_update_elem(bpf_map__fd(c->skel->maps.held), &off, &one, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int ys_capture_continue_held(struct ys_capture *c)
+{
+	int fd = bpf_map__fd(c->skel->maps.held), n = 0, err;
+	uint32_t keys[YS_HELD_MAX], tid, *prev = NULL;
+	unsigned nkeys = 0;
+
+	/* the keys first: deleting the key we stand on would restart the walk */
+	while (nkeys < YS_HELD_MAX && !bpf_map_get_next_key(fd, prev, &keys[nkeys])) {
+		prev = &keys[nkeys];
+		nkeys++;
+	}
+	for (unsigned i = 0; i < nkeys; i++) {
+		/* 0: the kernel side is still sending the stop; the next call */
+		if (!keys[i] || bpf_map_lookup_elem(fd, &keys[i], &tid) || !tid)
+			continue;
+		/* a process that has gone cannot be continued, and needs not be */
+		if (kill((pid_t)keys[i], SIGCONT) && errno != ESRCH)
+			ys_err("cannot continue process %u, stopped while the ring was full: %s", keys[i],
+			       strerror(errno));
+		if (bpf_map_delete_elem(fd, &keys[i]) && errno != ENOENT) {
+			err = -errno;
+			return err;
+		}
 		n++;
 	}
 	return n;

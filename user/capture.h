@@ -44,6 +44,12 @@ struct ys_capture_opts {
 	/* print each program's verifier figures (instructions processed,
 	 * verification time) on stderr after loading: recdump --verifier-stats */
 	bool verifier_stats;
+	/* lossless: the kernel side stops (SIGSTOP) a writer that finds the
+	 * ring half full, until user space has frozen its cgroup and
+	 * continues it (ys_capture_continue_held); only processes in
+	 * hold_cgroup (the command's, which user space freezes) */
+	bool lossless;
+	const char *hold_cgroup;
 };
 
 struct ys_capture;
@@ -101,6 +107,7 @@ uint64_t ys_capture_missed_runs(struct ys_capture *c);
  * leave to control records, and the fill that wakes the consumer. */
 uint64_t ys_capture_headroom(const struct ys_capture_opts *o);
 uint64_t ys_capture_wakeup_bytes(const struct ys_capture_opts *o);
+uint64_t ys_capture_hold_mark(const struct ys_capture_opts *o);
 struct bpf_object;
 /* Before another BPF object (user/tls.c) is loaded: each of its maps named
  * as one of ours becomes ours (bpf_map__reuse_fd), so the two share the
@@ -124,6 +131,15 @@ struct ys_map_sizes {
 };
 void ys_capture_map_sizes(const struct ys_capture *c, struct ys_map_sizes *ms);
 int ys_capture_map_counts(struct ys_capture *c, struct ys_map_counts *mc);
+/* Lossless: sends SIGCONT to every process the kernel side stopped (its
+ * cgroup frozen first, by the caller) and forgets it. The number
+ * continued, or -errno. */
+int ys_capture_continue_held(struct ys_capture *c);
+/* Whether the kernel side holds a process stopped (one bpf() call). */
+bool ys_capture_held(const struct ys_capture *c);
+/* At the end: the kernel side stops no process from now on (nobody would
+ * continue it). 0 or -errno. */
+int ys_capture_hold_off(struct ys_capture *c);
 
 /* Checks done before anything else, each with its one-line advice. */
 int ys_check_privileges(void);

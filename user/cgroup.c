@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <linux/capability.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "privs.h"
 #include "util.h"
 
 /* Where cgroup v2 is mounted: /sys/fs/cgroup, or /sys/fs/cgroup/unified on
@@ -139,6 +141,10 @@ static void __attribute__((noreturn)) guard_main(const char *dir, int rfd)
 	ssize_t n;
 
 	prctl(PR_SET_NAME, "yarasnoop-guard", 0, 0, 0);
+	/* Writing the cgroup's files takes no capability (they are uid 0's);
+	 * removing it does: the cgroup2 root is read-only (0555) even to its
+	 * owner. CAP_DAC_OVERRIDE alone. */
+	ys_drop_capabilities("cgroup guard", 1ull << CAP_DAC_OVERRIDE);
 	/* nothing of yarasnoop's but the pipe: no ring, no maps, no output */
 	if (dup2(rfd, 3) < 0)
 		_exit(1);

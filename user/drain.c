@@ -3,11 +3,14 @@
 #include <sched.h>
 #include <stdint.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "drain.h"
 #include "live.h"
+#include "privs.h"
 #include "util.h"
 #include "workers.h"
 
@@ -66,11 +69,28 @@ static void freeze(struct ys_live *L, bool on)
 	}
 }
 
+/* Writers the kernel side stopped because we were late: frozen first,
+ * so that SIGCONT leaves them frozen, then continued. */
+static void continue_held(struct ys_live *L)
+{
+	int n;
+
+	if (!L->lossless)
+		return;
+	n = ys_capture_continue_held(L->cap);
+	if (n < 0)
+		ys_err("cannot list the processes stopped while the ring was full: %s", strerror(-n));
+}
+
 /* Lossless: hold the writers back before anything overflows. */
 static void regulate(struct ys_live *L)
 {
 	if (!L->lossless)
 		return;
+	if (ys_capture_held(L->cap)) {
+		freeze(L, true);
+		continue_held(L);
+	}
 	if (!L->cg.frozen && capture_over(L, HIGH_NUM, HIGH_DEN))
 		freeze(L, true);
 	else if (L->cg.frozen && !capture_over(L, LOW_NUM, LOW_DEN))
@@ -268,6 +288,12 @@ static void *drain_main(void *arg)
 	struct ys_drain *d = &L->drain;
 	int err = 0;
 
+	prctl(PR_SET_NAME, "ys-drain", 0, 0, 0);
+	/* It names the streams of processes that may be root's and not
+	 * dumpable (/proc/PID/fd, maps, exe), which takes CAP_SYS_PTRACE;
+	 * lossless, it continues writers the kernel side stopped, which may
+	 * have changed user (CAP_KILL); nothing else. */
+	ys_drop_capabilities("drain thread", 1ull << CAP_SYS_PTRACE | (L->lossless ? 1ull << CAP_KILL : 0));
 	while (!atomic_load(&d->stop)) {
 		/* before taking records, so that a filling ring is seen at once */
 		regulate(L);
@@ -276,6 +302,18 @@ static void *drain_main(void *arg)
 			break;
 		atomic_fetch_add(&d->passes, 1);
 		err = 0;
+	}
+	/* the end: no writer may be stopped any more, and every one that
+	 * was is continued, the last stops landing within a few ms */
+	if (L->lossless) {
+		int e = ys_capture_hold_off(L->cap);
+
+		if (e)
+			ys_err("cannot tell the kernel side to stop holding writers: %s", strerror(-e));
+		for (int i = 0; i < 100 && ys_capture_held(L->cap); i++) {
+			continue_held(L);
+			usleep(1000);
+		}
 	}
 	/* the end: every record the kernel has is handed on */
 	if (!err) {

@@ -3,6 +3,7 @@
  * buffer, signals, a timer and the control socket; records go to the
  * stream handlers (events.c), statistics and the summary to report.c. */
 #include <errno.h>
+#include <linux/capability.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -172,6 +173,7 @@ static int setup_fds(struct ys_live *L)
 static int setup_lossless(struct ys_live *L)
 {
 	const struct ys_config *c = &L->cfg;
+	int err;
 
 	L->lossless = c->lossless == YS_ON || (c->lossless == YS_AUTO && c->fail_on_match && c->command);
 	if (!L->lossless)
@@ -180,7 +182,12 @@ static int setup_lossless(struct ys_live *L)
 		ys_err("--lossless holds back the command yarasnoop runs: it needs -- COMMAND");
 		return -EINVAL;
 	}
-	return ys_cgroup_create(&L->cg);
+	err = ys_cgroup_create(&L->cg);
+	if (err)
+		return err;
+	L->cfg.copts.lossless = true;
+	L->cfg.copts.hold_cgroup = L->cg.path;
+	return 0;
 }
 
 static int open_output(struct ys_live *L)
@@ -416,17 +423,24 @@ int ys_live_main(int argc, char **argv)
 	 * maps, and then the command may run */
 	if (!err)
 		err = ys_capture_seal(L.cap);
-	if (!err)
-		err = ys_targets_release(&L);
 	if (err)
 		goto cleanup;
+	/* The ring is read before the command runs: a writer that fills it
+	 * before the drain thread is scheduled loses bytes, and a lossless
+	 * command would be frozen too late. */
 	err = ys_drain_start(&L);
 	if (err) {
+		ys_err("cannot start the drain thread: %s", strerror(-err));
 		running = true;
 		goto cleanup;
 	}
-	/* from here on we only read the ring buffer and our maps */
-	ys_drop_capabilities(L.cfg.run_as.set);
+	err = ys_targets_release(&L);
+	if (err)
+		goto cleanup;
+	/* from here on we only read the ring buffer and our maps; the other
+	 * threads dropped theirs as they started */
+	if (!ys_drop_capabilities("main thread", L.cfg.run_as.set ? 1ull << CAP_KILL : 0))
+		ys_dbg("dropped every capability%s", L.cfg.run_as.set ? " but CAP_KILL (--user)" : "");
 	ys_seccomp_apply(L.child);
 	running = true;
 	err = run(&L);

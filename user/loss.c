@@ -136,5 +136,6 @@ void ys_loss_json(struct ys_json *j, struct ys_live *L, const struct ys_loss_sna
 	ys_json_ku64(j, "traced_full", k->traced_full);
 	ys_json_ku64(j, "bpf_calls", k->bpf_calls);
 	ys_json_ku64(j, "proc_records", k->proc_records);
+	ys_json_ku64(j, "writers_held", k->writers_held);
 	ys_json_obj_end(j);
 }

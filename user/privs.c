@@ -142,10 +142,10 @@ static int last_cap(void)
 	return last;
 }
 
-int ys_drop_capabilities(bool keep_kill)
+int ys_drop_capabilities(const char *who, uint64_t keep)
 {
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct none[2];
+	struct __user_cap_data_struct caps[2];
 	int err = 0, last = last_cap();
 
 	/* uid 0 must not win capabilities back, by exec or by setuid */
@@ -157,20 +157,14 @@ int ys_drop_capabilities(bool keep_kill)
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) && errno != EINVAL && errno != EPERM)
 			err = -errno;
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-	memset(none, 0, sizeof(none));
-	/* a command run as another user is signalled only with CAP_KILL, and
-	 * so is its parent-death signal sent */
-	if (keep_kill)
-		none[0].effective = none[0].permitted = 1u << CAP_KILL;
-	if (syscall(SYS_capset, &h, none))
+	memset(caps, 0, sizeof(caps));
+	caps[0].effective = caps[0].permitted = (uint32_t)keep;
+	caps[1].effective = caps[1].permitted = (uint32_t)(keep >> 32);
+	if (syscall(SYS_capset, &h, caps))
 		err = -errno;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 		err = err ? err : -errno;
 	/* changing credentials resets it */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	if (err)
-		ys_err("could not drop every capability: %s", strerror(-err));
-	else
-		ys_dbg("dropped every capability%s", keep_kill ? " but CAP_KILL (--user)" : "");
 	return err;
 }

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* --user: who the command runs as, resolved before anything starts, so
@@ -29,9 +30,12 @@ int ys_run_as_become(const struct ys_run_as *u);
 void ys_harden_early(void);
 /* In the command's child: the core limit it had before ys_harden_early. */
 void ys_harden_undo_in_child(void);
-/* After setup: empty effective, permitted, inheritable, ambient and
- * bounding sets (keep_kill: CAP_KILL stays effective, to signal a command
- * run as another user), locked securebits, no_new_privs. */
-int ys_drop_capabilities(bool keep_kill);
+/* The calling thread's: empty inheritable, ambient and bounding sets,
+ * effective and permitted reduced to keep (a mask of 1 << CAP_x), locked
+ * securebits, no_new_privs. Capabilities belong to a thread, not to the
+ * process (capset(2) changes the caller's alone), so every thread that
+ * lives past setup calls this itself. 0, or -errno and a line naming who
+ * (the thread) failed. */
+int ys_drop_capabilities(const char *who, uint64_t keep);
 
 #endif

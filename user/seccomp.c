@@ -5,6 +5,7 @@
  * seccomp filter lets the calls below through and fails every other with
  * EPERM (not a kill: a monitor that dies is a monitor that fails open). */
 #include <errno.h>
+#include <signal.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -67,10 +68,12 @@ static const int allowed[] = {
 };
 
 #define N_ALLOWED (sizeof(allowed) / sizeof(allowed[0]))
-/* a call allowed only when its first argument is one value */
+/* a call allowed only when its first argument is one value, or (sig) its
+ * second is; the kernel takes both as int: their low words are checked */
 struct arg_rule {
 	int nr;
 	uint32_t arg0;
+	uint32_t arg1;	/* 0: none */
 };
 #define RULE_LEN 5
 #define N_RULES 2
@@ -94,14 +97,17 @@ static struct sock_filter jeq(uint32_t k, size_t at, size_t jt, size_t jf)
 
 int ys_seccomp_apply(pid_t child)
 {
-	/* kill() reaches the command alone; tgkill() this process alone
-	 * (raise, abort); a pid of -1 matches no argument */
+	/* kill() reaches the command alone, but SIGCONT, which continues a
+	 * writer the kernel side stopped (lossless) and may go to any of the
+	 * command's processes; tgkill() this process alone (raise, abort); a
+	 * pid of -1 matches no argument */
 	const struct arg_rule rules[N_RULES] = {
-		{ SYS_kill, child > 0 ? (uint32_t)child : UINT32_MAX },
-		{ SYS_tgkill, (uint32_t)getpid() },
+		{ SYS_kill, child > 0 ? (uint32_t)child : UINT32_MAX, SIGCONT },
+		{ SYS_tgkill, (uint32_t)getpid(), 0 },
 	};
 	const size_t deny = PROG_LEN - 2, allow = PROG_LEN - 1;
 	const uint32_t arg0 = offsetof(struct seccomp_data, args[0]);
+	const uint32_t arg1 = offsetof(struct seccomp_data, args[1]);
 	struct sock_filter f[PROG_LEN];
 	struct sock_fprog prog = { .len = PROG_LEN, .filter = f };
 	size_t n = 0;
@@ -124,9 +130,15 @@ int ys_seccomp_apply(pid_t child)
 
 		f[n] = jeq((uint32_t)rules[i].nr, n, n + 1, next), n++;
 		f[n] = stmt(BPF_LD | BPF_W | BPF_ABS, arg0), n++;
-		f[n] = jeq(rules[i].arg0, n, n + 1, deny), n++;
-		f[n] = stmt(BPF_LD | BPF_W | BPF_ABS, arg0 + 4), n++;
-		f[n] = jeq(0, n, allow, deny), n++;
+		if (rules[i].arg1) {
+			f[n] = jeq(rules[i].arg0, n, allow, n + 1), n++;
+			f[n] = stmt(BPF_LD | BPF_W | BPF_ABS, arg1), n++;
+			f[n] = jeq(rules[i].arg1, n, allow, deny), n++;
+		} else {
+			f[n] = jeq(rules[i].arg0, n, n + 1, deny), n++;
+			f[n] = stmt(BPF_LD | BPF_W | BPF_ABS, arg0 + 4), n++;
+			f[n] = jeq(0, n, allow, deny), n++;
+		}
 	}
 	for (size_t i = 0; i < N_ALLOWED; i++)
 		f[n] = jeq((uint32_t)allowed[i], n, allow, n + 1), n++;

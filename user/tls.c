@@ -136,6 +136,7 @@ int ys_tls_open(struct ys_capture *cap, const struct ys_capture_opts *o, struct 
 	s->rodata->ring_size = o->ring_size;
 	s->rodata->ring_headroom = ys_capture_headroom(o);
 	s->rodata->wakeup_bytes = ys_capture_wakeup_bytes(o);
+	s->rodata->hold_mark = ys_capture_hold_mark(o);
 	err = ys_capture_share_maps(cap, s->obj);
 	if (err) {
 		ys_err("cannot share the ring buffer with the TLS programs: %s", strerror(-err));

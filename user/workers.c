@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <linux/capability.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "events.h"
+#include "privs.h"
 #include "util.h"
 #include "workers.h"
 
@@ -73,6 +76,11 @@ static void *worker_main(void *arg)
 	struct ys_shard *sh = &w->shard;
 	bool done = false;
 
+	prctl(PR_SET_NAME, "ys-scan", 0, 0, 0);
+	/* It scans what traced processes wrote, and names a stream whose
+	 * open it never saw by /proc/PID/fd (a root process's takes
+	 * CAP_SYS_PTRACE): that capability and no other. */
+	ys_drop_capabilities("scan worker", 1ull << CAP_SYS_PTRACE);
 	while (!done) {
 		uint64_t now = ys_now_ns(), due = ys_ev_next_due(sh, now);
 		uint64_t deadline = YS_MIN(due, now + IDLE_NS);

@@ -2,7 +2,9 @@
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/prctl.h>
 
+#include "privs.h"
 #include "util.h"
 #include "writer.h"
 
@@ -27,6 +29,9 @@ static void *writer_main(void *arg)
 	const uint8_t *p;
 	size_t len, left;
 
+	prctl(PR_SET_NAME, "ys-output", 0, 0, 0);
+	/* it writes to descriptors it is given: no capability */
+	ys_drop_capabilities("output thread", 0);
 	while ((p = ys_queue_read(&w->q, &len, UINT64_MAX))) {
 		left = len;
 		while ((m = ys_queue_next(&p, &left))) {

@@ -78,6 +78,17 @@ no_caps() {
 	grep -qE '^CapEff:\s+0+$' /proc/"$1"/status && grep -qE '^CapPrm:\s+0+$' /proc/"$1"/status &&
 		grep -qE '^CapBnd:\s+0+$' /proc/"$1"/status
 }
+# thread_caps PID: "NAME EFF PRM BND NNP" per thread of PID, capability
+# sets in hex as /proc shows them (capabilities are a thread's, not the
+# process's: each thread has its own)
+thread_caps() {
+	local t
+	for t in /proc/"$1"/task/*; do
+		awk -v name="$(cat "$t"/comm)" '/^CapEff:/ { e = $2 } /^CapPrm:/ { p = $2 }
+			/^CapBnd:/ { b = $2 } /^NoNewPrivs:/ { n = $2 }
+			END { print name, e, p, b, n }' "$t"/status
+	done
+}
 # attached_without_caps PID: PID holds its programs (the write exits, close
 # and its family, fork, exec, exit: 5 at least) and has dropped every capability
 attached_without_caps() { [[ $(prog_ids "$1" | wc -l) -ge 5 ]] && no_caps "$1"; }

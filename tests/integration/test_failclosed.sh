@@ -24,6 +24,50 @@ jcheck "... found, nothing dropped, lossless" "$EV" \
 cg_gone() { [[ ! -e /sys/fs/cgroup/unified/yarasnoop.$ys && ! -e /sys/fs/cgroup/yarasnoop.$ys ]]; }
 check "... the command ran in a cgroup of its own, removed after" poll cg_gone
 
+# The kernel side holds a writer back itself when user space is late: here
+# yarasnoop is stopped outright (SIGSTOP) before the command writes 64 MiB
+# in 1 MiB writes, so only the BPF side can act. The writer must stop with
+# the ring half full, and nothing may be lost once yarasnoop goes on.
+"${YS[@]}" --fail-on-match -- sh -c 'while [ ! -e "$1" ]; do sleep 0.05; done; exec "$2" "$3" big 64 40' \
+	sh "$TMP/held.go" "$PY" "$BULK" 2>"$TMP/held.err" &
+ys=$!
+bg_track "$ys"
+check "a lossless run, its command waiting to write" poll attached_without_caps "$ys"
+kill -STOP "$ys"
+touch "$TMP/held.go"
+bulk_pid() { pgrep -f "$BULK big 64 40" | head -1; }
+stopped() { local p; p=$(bulk_pid) && [[ $(sed 's/.*) //' /proc/"$p"/stat | cut -d' ' -f1) == T ]]; }
+check "yarasnoop stopped, the writer floods: the kernel side stops the writer itself" poll stopped
+# (still stopped a moment later: not a passing state; its written bytes, from
+# /proc/PID/io, are less than the whole)
+sleep 0.3
+wchar() { awk '/^wchar:/ { print $2 }' /proc/"$(bulk_pid)"/io; }
+check "... and it stays stopped, part of its 64 MiB written" eval 'stopped && (( $(wchar) < 64 << 20 ))'
+kill -CONT "$ys"
+bwait "$ys"
+expect_eq "yarasnoop goes on: the writer is continued, the key in write 40 fails the gate" 1 "$?"
+jcheck "... nothing dropped, every byte scanned, the hold counted" "$EV" \
+	'[e["rule"] for e in M] == ["aws_access_key_id"] and SUMMARY["bytes_dropped"] == 0 and SUMMARY["bytes_scanned"] == 64 << 20 and SUMMARY["kernel"]["writers_held"] >= 1 and SUMMARY["complete"]'
+
+# A command process that leaves the command's cgroup cannot be frozen, and
+# the kernel side does not stop it either (it stops only what the freeze
+# then holds): its flood is lost, counted, and the gate fails closed.
+CGROOT=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+"${YS[@]}" --fail-on-match -- sh -c 'echo $$ >"$4/cgroup.procs"; while [ ! -e "$1" ]; do sleep 0.05; done; exec "$2" "$3" big 64 -1' \
+	sh "$TMP/esc.go" "$PY" "$BULK" "$CGROOT" 2>"$TMP/esc.err" &
+ys=$!
+bg_track "$ys"
+check "a command that moved itself out of its cgroup (to $CGROOT)" poll attached_without_caps "$ys"
+kill -STOP "$ys"
+touch "$TMP/esc.go"
+bulk_gone() { ! pgrep -f "$BULK big 64 -1" >/dev/null; }
+check "... yarasnoop stopped: the escaped writer is not stopped, it writes its 64 MiB and ends" poll bulk_gone
+kill -CONT "$ys"
+bwait "$ys"
+expect_eq "... the loss fails the gate (5)" 5 "$?"
+jcheck "... its bytes dropped and counted, no process held" "$EV" \
+	'SUMMARY["bytes_dropped"] > 0 and SUMMARY["kernel"]["writers_held"] == 0 and "bytes dropped" in SUMMARY["incomplete"]'
+
 # the same without lossless through a small ring: bytes are dropped, the gate fails closed
 expect_exit "--no-lossless, 64K ring, no key: the partial scan fails the gate (5)" 5 \
 	"${YS[@]}" --fail-on-match --no-lossless --ring-size 64K -- "$PY" "$BULK" big 64 -1

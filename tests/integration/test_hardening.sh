@@ -54,11 +54,25 @@ for sig in TERM INT; do
 done
 
 # capabilities: none left once attached; the BPF side goes with the process
-"$YARASNOOP" --no-control -r "$R" -o "$EV" -- sleep "$RUN_LIMIT" &
+"$YARASNOOP" --no-control -r "$R" -o "$EV" --workers 2 -- sleep "$RUN_LIMIT" &
 ys=$!
 bg_track "$ys"
 check "running, its programs attached: no capability left (effective, permitted, bounding)" \
 	poll attached_without_caps "$ys"
+# every thread's own: the main and output threads none, the drain thread
+# and the scan workers CAP_SYS_PTRACE (bit 19: /proc/PID/fd of root's
+# processes) and nothing else; no bounding set, no_new_privs, in each
+tcaps() { thread_caps "$ys" >"$TMP/caps" && python3 -c 'import sys
+T = [l.split() for l in open(sys.argv[1])]
+N = sorted(t[0] for t in T)
+C = {t[0]: tuple(int(x, 16) for x in t[1:4]) + (t[4],) for t in T}
+sys.exit(not eval(sys.argv[2]))' "$TMP/caps" "$1"; }
+check "... its threads: the main one, an output thread, a drain thread and 2 scan workers" \
+	poll tcaps 'N == sorted(["yarasnoop", "ys-output", "ys-drain", "ys-scan", "ys-scan"])'
+check "... the main and output threads hold no capability" \
+	poll tcaps 'C["yarasnoop"] == C["ys-output"] == (0, 0, 0, "1")'
+check "... the drain thread and the scan workers CAP_SYS_PTRACE alone, no bounding set" \
+	poll tcaps 'all(C[n] == (1 << 19, 1 << 19, 0, "1") for n in ("ys-drain", "ys-scan")) and all(t[1:] == ["0000000000080000", "0000000000080000", "0000000000000000", "1"] for t in T if t[0] == "ys-scan")'
 ids=$(prog_ids "$ys")
 check "running: it holds its BPF programs (prog ids from fdinfo)" test "$(echo "$ids" | wc -w)" -ge 5
 kids=$(pgrep -P "$ys")
@@ -69,4 +83,28 @@ kill $kids 2>/dev/null
 # freed after an RCU grace period: poll for it
 # shellcheck disable=SC2086 # a list of ids
 check "killed with SIGKILL: every one of its BPF programs is released" poll progs_released $ids
+
+# lossless: the cgroup guard (a process of its own) holds CAP_DAC_OVERRIDE
+# alone (bit 1: the cgroup2 root is read-only, and it removes the command's
+# cgroup there); the drain thread, there before the command's first
+# instruction, also CAP_KILL (bit 5: it continues writers the kernel side
+# stopped)
+"$YARASNOOP" --no-control -r "$R" -o "$EV" --lossless --workers 2 -- \
+	sh -c 'cat /proc/$PPID/task/*/comm >"$1"; while [ ! -e "$2" ]; do sleep 0.05; done' sh "$TMP/threads" "$TMP/go" &
+ys=$!
+bg_track "$ys"
+guard_up() {
+	g=$(pgrep -P "$1" -x yarasnoop-guard) && thread_caps "$g" >"$TMP/gcaps" &&
+		[[ $(cat "$TMP/gcaps") == "yarasnoop-guard 0000000000000002 0000000000000002 0000000000000000 1" ]]
+}
+check "--lossless: the cgroup guard holds CAP_DAC_OVERRIDE alone, no bounding set, no_new_privs" poll guard_up "$ys"
+check "... the drain thread CAP_SYS_PTRACE and CAP_KILL" \
+	poll eval 'thread_caps "$ys" | grep -qx "ys-drain 0000000000080020 0000000000080020 0000000000000000 1"'
+check "... the command saw the drain thread already running when it started" \
+	poll grep -qx ys-drain "$TMP/threads"
+touch "$TMP/go"
+bwait "$ys"
+expect_eq "... the command ends, status 0" 0 "$?"
+cg_gone() { [[ ! -e /sys/fs/cgroup/unified/yarasnoop.$1 && ! -e /sys/fs/cgroup/yarasnoop.$1 ]]; }
+check "... and the guard removed its cgroup" poll cg_gone "$ys"
 echo "1..$_n"
