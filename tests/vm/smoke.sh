@@ -7,7 +7,8 @@
 # an fd, pushes 16 MiB through dd, then holds a file open while the test
 # reads the live statistics; every byte must be accounted for, as the
 # kernel counts it, and the programs released once yarasnoop has gone.
-# Then a flood through a 64 KiB ring: loss counted to the byte.
+# Then a flood through a 64 KiB ring: loss counted to the byte; and a
+# lossless flood the kernel side holds back while yarasnoop is stopped.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../helpers/live_lib.sh"
 need_root "kernel smoke" || { echo "1..$_n"; exit 0; }
@@ -201,4 +202,25 @@ jcheck "the flood: bytes dropped, as many as the kernel counts, every stream acc
 jcheck "the flood: written == the kernel's count == 3000 x 64 KiB + 15; no open/close record lost" "$TMP/flood.ev" \
 	'SUMMARY["bytes_written"] == SUMMARY["kernel"]["bytes_written"] == 3000 * 65536 + 15 and SUMMARY["kernel"]["control_records_dropped"] == 0'
 jcheck "the flood: the marker written after it is found" "$TMP/flood.ev" '[e["rule"] for e in M] == ["after_flood"]'
+
+# lossless, and user space cannot act (yarasnoop stopped): the kernel side
+# stops the writer itself at half the ring (bpf_send_signal from the write
+# path, the command's cgroup in a cgroup array), and nothing is lost
+"$YARASNOOP" --no-control -r "$TESTDATA/live.yar" --format json -o "$TMP/held.ev" --lossless --ring-size 1M -- \
+	sh -c 'while [ ! -e "$1" ]; do sleep 0.05; done; exec "$2" flood 300 >/dev/null' sh "$TMP/held.go" "$WRITER" &
+ys=$!
+bg_track "$ys"
+check "lossless, a 1M ring: attached, the command waiting" poll attached_without_caps "$ys"
+kill -STOP "$ys"
+touch "$TMP/held.go"
+held_stopped() {
+	local p
+	p=$(pgrep -f "$WRITER flood 300" | head -1) && [[ $(sed 's/.*) //' /proc/"$p"/stat | cut -d' ' -f1) == T ]]
+}
+check "yarasnoop stopped, 300 x 64 KiB to write: the kernel side stops the writer" poll held_stopped
+kill -CONT "$ys"
+bwait "$ys"
+expect_eq "... yarasnoop goes on: the command ends, status 0" 0 "$?"
+jcheck "... nothing dropped, every byte scanned, the hold counted, the marker found" "$TMP/held.ev" \
+	'SUMMARY["bytes_dropped"] == 0 and SUMMARY["bytes_scanned"] == SUMMARY["bytes_written"] == 300 * 65536 + 15 and SUMMARY["kernel"]["writers_held"] >= 1 and [e["rule"] for e in M] == ["after_flood"]'
 echo "1..$_n"
