@@ -121,6 +121,7 @@ static __noinline void hold_writer(__u32 tgid, struct ys_kstats *ks)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid, stopping = 0, off = 0;
+	struct task_struct *task, *parent;
 
 	if (!ks || pid_tgid >> 32 != tgid || !tid)
 		return;
@@ -129,6 +130,16 @@ static __noinline void hold_writer(__u32 tgid, struct ys_kstats *ks)
 		return;
 	/* only the command's processes: their cgroup will be frozen */
 	if (bpf_current_task_under_cgroup(&cgroup_filter_map, YS_CG_HOLD) != 1)
+		return;
+	/* Not a job of a job-control shell (a process group of its own, not
+	 * its parent's): the shell would see the stop (waitpid WUNTRACED),
+	 * call the job stopped and go on without it. Its bytes are dropped,
+	 * counted, and fail the gate if the freeze comes too late. The
+	 * command itself may be stopped: yarasnoop does not watch for it. */
+	task = (struct task_struct *)bpf_get_current_task();
+	parent = BPF_CORE_READ(task, real_parent);
+	if (BPF_CORE_READ(parent, tgid) != self_tgid &&
+	    BPF_CORE_READ(task, signal, pids[PIDTYPE_PGID]) != BPF_CORE_READ(parent, signal, pids[PIDTYPE_PGID]))
 		return;
 	/* Claimed first (0: stopping), so that there is room for it and no
 	 * other thread stops it twice; published (the tid) only once the

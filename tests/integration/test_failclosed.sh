@@ -68,6 +68,18 @@ expect_eq "... the loss fails the gate (5)" 5 "$?"
 jcheck "... its bytes dropped and counted, no process held" "$EV" \
 	'SUMMARY["bytes_dropped"] > 0 and SUMMARY["kernel"]["writers_held"] == 0 and "bytes dropped" in SUMMARY["incomplete"]'
 
+# A job of an interactive bash (job control: a process group of its own)
+# is never stopped by the kernel side: bash would call it stopped and go on
+# without it. yarasnoop stopped while the job floods: the session goes on
+# as typed, and the bytes the ring could not take are dropped and counted.
+timeout -k 10 "$RUN_LIMIT" "$PY" "$(dirname "$BULK")/jobctl.py" 'head -c 64M /dev/zero >/dev/null; echo done-$?' \
+	"$YARASNOOP" --no-control -r "$R" --format json -o "$TMP/job.ev" --lossless >"$TMP/job.tty" 2>&1
+check "a job-control bash, yarasnoop stopped while a job writes 64 MiB: the job ends as typed" \
+	grep -q "done-0" "$TMP/job.tty"
+check "... bash never saw it stopped" eval '! grep -q Stopped "$TMP/job.tty"'
+jcheck "... its bytes past the ring dropped and counted" "$TMP/job.ev" \
+	'SUMMARY["bytes_dropped"] > 0 and SUMMARY["bytes_dropped"] == SUMMARY["kernel"]["bytes_dropped"] and not SUMMARY["complete"]'
+
 # the same without lossless through a small ring: bytes are dropped, the gate fails closed
 expect_exit "--no-lossless, 64K ring, no key: the partial scan fails the gate (5)" 5 \
 	"${YS[@]}" --fail-on-match --no-lossless --ring-size 64K -- "$PY" "$BULK" big 64 -1
