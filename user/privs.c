@@ -166,5 +166,7 @@ int ys_drop_capabilities(const char *who, uint64_t keep)
 		err = err ? err : -errno;
 	/* changing credentials resets it */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	if (err)
+		ys_err("could not drop the capabilities of the %s: %s", who, strerror(-err));
 	return err;
 }
