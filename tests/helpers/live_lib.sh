@@ -89,6 +89,15 @@ thread_caps() {
 			END { print name, e, p, b, n }' "$t"/status
 	done
 }
+# cg_gone PID: the command's cgroup of yarasnoop PID (lossless) is gone,
+# wherever cgroup v2 is mounted
+cg_gone() { [[ ! -e /sys/fs/cgroup/unified/yarasnoop.$1 && ! -e /sys/fs/cgroup/yarasnoop.$1 ]]; }
+# stopped_match PATTERN: the first process whose command line matches
+# PATTERN (pgrep -f) is stopped (state T)
+stopped_match() {
+	local p
+	p=$(pgrep -f "$1" | head -1) && [[ $(sed 's/.*) //' /proc/"$p"/stat | cut -d' ' -f1) == T ]]
+}
 # attached_without_caps PID: PID holds its programs (the write exits, close
 # and its family, fork, exec, exit: 5 at least) and has dropped every capability
 attached_without_caps() { [[ $(prog_ids "$1" | wc -l) -ge 5 ]] && no_caps "$1"; }

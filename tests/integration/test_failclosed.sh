@@ -21,8 +21,7 @@ jcheck "... found, nothing dropped, lossless" "$EV" \
 	'[e["rule"] for e in M] == ["aws_access_key_id"] and SUMMARY["bytes_dropped"] == 0 and SUMMARY["kernel"]["bytes_dropped"] == 0 and SUMMARY["user"]["lossless"] and SUMMARY["bytes_scanned"] == 128 << 20 and SUMMARY["complete"]'
 # its own cgroup (yarasnoop.PID): other instances on the machine have theirs;
 # the guard removes it once empty, a moment after yarasnoop ends
-cg_gone() { [[ ! -e /sys/fs/cgroup/unified/yarasnoop.$ys && ! -e /sys/fs/cgroup/yarasnoop.$ys ]]; }
-check "... the command ran in a cgroup of its own, removed after" poll cg_gone
+check "... the command ran in a cgroup of its own, removed after" poll cg_gone "$ys"
 
 # The kernel side holds a writer back itself when user space is late: here
 # yarasnoop is stopped outright (SIGSTOP) before the command writes 64 MiB
@@ -35,14 +34,14 @@ bg_track "$ys"
 check "a lossless run, its command waiting to write" poll attached_without_caps "$ys"
 kill -STOP "$ys"
 touch "$TMP/held.go"
-bulk_pid() { pgrep -f "$BULK big 64 40" | head -1; }
-stopped() { local p; p=$(bulk_pid) && [[ $(sed 's/.*) //' /proc/"$p"/stat | cut -d' ' -f1) == T ]]; }
-check "yarasnoop stopped, the writer floods: the kernel side stops the writer itself" poll stopped
+check "yarasnoop stopped, the writer floods: the kernel side stops the writer itself" \
+	poll stopped_match "$BULK big 64 40"
 # (still stopped a moment later: not a passing state; its written bytes, from
 # /proc/PID/io, are less than the whole)
 sleep 0.3
-wchar() { awk '/^wchar:/ { print $2 }' /proc/"$(bulk_pid)"/io; }
-check "... and it stays stopped, part of its 64 MiB written" eval 'stopped && (( $(wchar) < 64 << 20 ))'
+wchar() { awk '/^wchar:/ { print $2 }' /proc/"$(pgrep -f "$BULK big 64 40" | head -1)"/io; }
+check "... and it stays stopped, part of its 64 MiB written" \
+	eval 'stopped_match "$BULK big 64 40" && (( $(wchar) < 64 << 20 ))'
 kill -CONT "$ys"
 bwait "$ys"
 expect_eq "yarasnoop goes on: the writer is continued, the key in write 40 fails the gate" 1 "$?"

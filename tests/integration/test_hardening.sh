@@ -105,6 +105,5 @@ check "... the command saw the drain thread already running when it started" \
 touch "$TMP/go"
 bwait "$ys"
 expect_eq "... the command ends, status 0" 0 "$?"
-cg_gone() { [[ ! -e /sys/fs/cgroup/unified/yarasnoop.$1 && ! -e /sys/fs/cgroup/yarasnoop.$1 ]]; }
 check "... and the guard removed its cgroup" poll cg_gone "$ys"
 echo "1..$_n"

@@ -213,11 +213,8 @@ bg_track "$ys"
 check "lossless, a 1M ring: attached, the command waiting" poll attached_without_caps "$ys"
 kill -STOP "$ys"
 touch "$TMP/held.go"
-held_stopped() {
-	local p
-	p=$(pgrep -f "$WRITER flood 300" | head -1) && [[ $(sed 's/.*) //' /proc/"$p"/stat | cut -d' ' -f1) == T ]]
-}
-check "yarasnoop stopped, 300 x 64 KiB to write: the kernel side stops the writer" poll held_stopped
+check "yarasnoop stopped, 300 x 64 KiB to write: the kernel side stops the writer" \
+	poll stopped_match "$WRITER flood 300"
 kill -CONT "$ys"
 bwait "$ys"
 expect_eq "... yarasnoop goes on: the command ends, status 0" 0 "$?"
