@@ -293,7 +293,7 @@ static void *drain_main(void *arg)
 	 * dumpable (/proc/PID/fd, maps, exe), which takes CAP_SYS_PTRACE;
 	 * lossless, it continues writers the kernel side stopped, which may
 	 * have changed user (CAP_KILL); nothing else. */
-	ys_drop_capabilities("drain thread", 1ull << CAP_SYS_PTRACE | (L->lossless ? 1ull << CAP_KILL : 0));
+	ys_thread_drop("drain thread", 1ull << CAP_SYS_PTRACE | (L->lossless ? 1ull << CAP_KILL : 0));
 	while (!atomic_load(&d->stop)) {
 		/* before taking records, so that a filling ring is seen at once */
 		regulate(L);
@@ -360,6 +360,7 @@ int ys_drain_start(struct ys_live *L)
 	pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
 	pthread_attr_setschedpolicy(&attr, SCHED_FIFO);
 	pthread_attr_setschedparam(&attr, &sp);
+	ys_thread_drop_expect();
 	err = -pthread_create(&L->drain.thread, &attr, drain_main, L);
 	if (err == -EPERM) {
 		ys_dbg("no real-time priority for the drain thread: %s", strerror(-err));
@@ -367,7 +368,9 @@ int ys_drain_start(struct ys_live *L)
 		err = -pthread_create(&L->drain.thread, &attr, drain_main, L);
 	}
 	pthread_attr_destroy(&attr);
-	if (!err)
+	if (err)
+		ys_thread_drop_cancel();
+	else
 		L->drain.started = true;
 	return err;
 }

@@ -434,11 +434,14 @@ int ys_live_main(int argc, char **argv)
 		running = true;
 		goto cleanup;
 	}
+	/* the other threads drop their capabilities as they start: all of
+	 * them have before the command runs and before the seccomp filter,
+	 * which forbids capset */
+	ys_thread_drops_wait();
 	err = ys_targets_release(&L);
 	if (err)
 		goto cleanup;
-	/* from here on we only read the ring buffer and our maps; the other
-	 * threads dropped theirs as they started */
+	/* from here on we only read the ring buffer and our maps */
 	if (!ys_drop_capabilities("main thread", L.cfg.run_as.set ? 1ull << CAP_KILL : 0))
 		ys_dbg("dropped every capability%s", L.cfg.run_as.set ? " but CAP_KILL (--user)" : "");
 	ys_seccomp_apply(L.child);

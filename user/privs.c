@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <linux/securebits.h>
@@ -140,6 +141,45 @@ static int last_cap(void)
 		fclose(f);
 	}
 	return last;
+}
+
+static pthread_mutex_t drops_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t drops_done = PTHREAD_COND_INITIALIZER;
+static int drops_pending;
+
+static void drops_add(int n)
+{
+	pthread_mutex_lock(&drops_lock);
+	drops_pending += n;
+	if (!drops_pending)
+		pthread_cond_broadcast(&drops_done);
+	pthread_mutex_unlock(&drops_lock);
+}
+
+void ys_thread_drop_expect(void)
+{
+	drops_add(1);
+}
+
+void ys_thread_drop_cancel(void)
+{
+	drops_add(-1);
+}
+
+int ys_thread_drop(const char *who, uint64_t keep)
+{
+	int err = ys_drop_capabilities(who, keep);
+
+	drops_add(-1);
+	return err;
+}
+
+void ys_thread_drops_wait(void)
+{
+	pthread_mutex_lock(&drops_lock);
+	while (drops_pending > 0)
+		pthread_cond_wait(&drops_done, &drops_lock);
+	pthread_mutex_unlock(&drops_lock);
 }
 
 int ys_drop_capabilities(const char *who, uint64_t keep)

@@ -37,5 +37,14 @@ void ys_harden_undo_in_child(void);
  * lives past setup calls this itself. 0, or -errno and a line naming who
  * (the thread) failed. */
 int ys_drop_capabilities(const char *who, uint64_t keep);
+/* A thread that drops its own capabilities as it starts is counted from
+ * before its creation (ys_thread_drop_expect; ys_thread_drop_cancel if the
+ * creation failed) to its drop (ys_thread_drop, in the thread). The seccomp
+ * filter forbids capset: a drop that came after it would fail and leave
+ * the thread every capability, so ys_thread_drops_wait() is called first. */
+void ys_thread_drop_expect(void);
+void ys_thread_drop_cancel(void);
+int ys_thread_drop(const char *who, uint64_t keep);
+void ys_thread_drops_wait(void);
 
 #endif

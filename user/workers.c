@@ -80,7 +80,7 @@ static void *worker_main(void *arg)
 	/* It scans what traced processes wrote, and names a stream whose
 	 * open it never saw by /proc/PID/fd (a root process's takes
 	 * CAP_SYS_PTRACE): that capability and no other. */
-	ys_drop_capabilities("scan worker", 1ull << CAP_SYS_PTRACE);
+	ys_thread_drop("scan worker", 1ull << CAP_SYS_PTRACE);
 	while (!done) {
 		uint64_t now = ys_now_ns(), due = ys_ev_next_due(sh, now);
 		uint64_t deadline = YS_MIN(due, now + IDLE_NS);
@@ -152,9 +152,12 @@ int ys_workers_start(struct ys_live *L, unsigned n)
 	for (unsigned i = 0; i < n; i++) {
 		struct ys_worker *w = &L->workers[i];
 
+		ys_thread_drop_expect();
 		err = -pthread_create(&w->thread, NULL, worker_main, w);
-		if (err)
+		if (err) {
+			ys_thread_drop_cancel();
 			return err;
+		}
 		w->started = true;
 	}
 	return 0;

@@ -31,7 +31,7 @@ static void *writer_main(void *arg)
 
 	prctl(PR_SET_NAME, "ys-output", 0, 0, 0);
 	/* it writes to descriptors it is given: no capability */
-	ys_drop_capabilities("output thread", 0);
+	ys_thread_drop("output thread", 0);
 	while ((p = ys_queue_read(&w->q, &len, UINT64_MAX))) {
 		left = len;
 		while ((m = ys_queue_next(&p, &left))) {
@@ -68,8 +68,10 @@ int ys_writer_start(struct ys_writer *w, FILE *f, size_t cap, bool block)
 	err = ys_queue_init(&w->q, cap);
 	if (err)
 		return err;
+	ys_thread_drop_expect();
 	err = -pthread_create(&w->thread, NULL, writer_main, w);
 	if (err) {
+		ys_thread_drop_cancel();
 		ys_queue_fini(&w->q);
 		return err;
 	}

@@ -84,6 +84,21 @@ kill $kids 2>/dev/null
 # shellcheck disable=SC2086 # a list of ids
 check "killed with SIGKILL: every one of its BPF programs is released" poll progs_released $ids
 
+# -p: no command to wait for, so the main thread applies the seccomp filter
+# (which forbids capset) at once; every thread must have dropped first
+sleep "$RUN_LIMIT" &
+sl=$!
+bg_track "$sl"
+"$YARASNOOP" --no-control -r "$R" -o "$EV" --workers 2 -p "$sl" 2>"$TMP/p.err" &
+ys=$!
+bg_track "$ys"
+check "-p: the drain thread and the scan workers CAP_SYS_PTRACE alone, the others none" \
+	poll tcaps 'N == sorted(["yarasnoop", "ys-output", "ys-drain", "ys-scan", "ys-scan"]) and C["yarasnoop"] == C["ys-output"] == (0, 0, 0, "1") and all(t[1:] == ["0000000000080000", "0000000000080000", "0000000000000000", "1"] for t in T if t[0] in ("ys-drain", "ys-scan"))'
+kill -INT "$ys"
+bwait "$ys"
+kill "$sl"
+check "... and no thread said it could not drop them" eval '! grep -q "could not drop" "$TMP/p.err"'
+
 # lossless: the cgroup guard (a process of its own) holds CAP_DAC_OVERRIDE
 # alone (bit 1: the cgroup2 root is read-only, and it removes the command's
 # cgroup there); the drain thread, there before the command's first
