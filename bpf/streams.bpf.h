@@ -77,6 +77,19 @@ static __always_inline void stream_end(struct ys_skey *key, struct ys_sval *v, _
 	emit_close(id, bytes, key->tgid, fd, reason);
 }
 
+/* A stream another thread has just started: its open record may not be in
+ * the ring yet, and user space must meet it before this thread's data (or
+ * it names the stream from /proc, by an fd that may be closed or reused by
+ * then). Send one too: the first to arrive names the stream, the other is
+ * ignored. */
+static __always_inline struct ys_sval *stream_known(struct ys_sval *v, struct task_struct *task,
+						    struct file *file, __u32 tgid, __u32 tid, __s32 fd)
+{
+	if (v->flags & YS_SV_OPENING)
+		emit_open(v->id, as_number(task), as_number(file), (__u64)tgid << 32 | tid, fd);
+	return v;
+}
+
 /* The stream of (tgid, file), started now if it is new. A struct file
  * freed and reused by the allocator for another inode while its stream was
  * open (closed by a route not hooked) ends that stream first. NULL when
@@ -90,7 +103,7 @@ static __always_inline struct ys_sval *stream_get(struct task_struct *task, __u3
 	struct globals *g;
 
 	if (v && v->inode == (__u64)inode)
-		return v;
+		return stream_known(v, task, file, tgid, tid, fd);
 	if (v)
 		stream_end(&key, v, -1, YS_CLOSE_REUSE);
 	g = glob();
@@ -99,18 +112,24 @@ static __always_inline struct ys_sval *stream_get(struct task_struct *task, __u3
 	nv.id = __sync_fetch_and_add(&g->stream_seq, 1) + 1;
 	nv.inode = (__u64)inode;
 	nv.cred = (__u64)BPF_CORE_READ(task, real_cred);
-	nv.flags = S_ISREG(BPF_CORE_READ(inode, i_mode)) ? YS_SV_REG : 0;
+	nv.flags = (S_ISREG(BPF_CORE_READ(inode, i_mode)) ? YS_SV_REG : 0) | YS_SV_OPENING;
 	if (bpf_map_update_elem(&streams, &key, &nv, BPF_NOEXIST)) {
 		/* another thread got there first, or the map is full */
 		v = bpf_map_lookup_elem(&streams, &key);
 		if (v && v->inode == (__u64)inode)
-			return v;
+			return stream_known(v, task, file, tgid, tid, fd);
 		STAT_ADD(streams_full, 1);
 		return NULL;
 	}
 	proc_started(task, tgid);
 	emit_open(nv.id, as_number(task), as_number(file), (__u64)tgid << 32 | tid, fd);
-	return bpf_map_lookup_elem(&streams, &key);
+	v = bpf_map_lookup_elem(&streams, &key);
+	/* the open record is in the ring (its commit is a full barrier): what
+	 * any thread sends from now on comes after it. Nothing else writes
+	 * flags once the stream is in the map. */
+	if (v)
+		v->flags &= ~YS_SV_OPENING;
+	return v;
 }
 
 /* ---- sweeps over the fd table ---- */

@@ -217,6 +217,7 @@ struct ys_skey {
 
 enum ys_sval_flags {
 	YS_SV_REG = 1,		/* a regular file: writes carry positions */
+	YS_SV_OPENING = 2,	/* its open record may not be in the ring yet */
 };
 
 struct ys_sval {

@@ -6,6 +6,12 @@
  *                              one pwrites a 256 KiB block ending with the
  *                              first half of the key at position 0, the
  *                              other the second half right after it
+ *   orderw firsts DIR N        N files; in each, two threads start together
+ *                              and pwrite 8 bytes each (the file's first
+ *                              writes, at 0 and at 8), and the file is
+ *                              closed at once: its stream starts under two
+ *                              writers and its fd is gone before the
+ *                              records are read
  *   orderw joints FILE N SIZE  two threads write() to one fd: N blocks of
  *                              SIZE bytes (at least 20), and 10 N of 20:
  *                              every block starts with the key's second
@@ -92,27 +98,41 @@ static char *block(size_t len)
 	return b;
 }
 
+/* Files DIR/f0 .. f(n-1), made empty; in each, a and b run together on
+ * one fd, closed as soon as both are done. */
+static int each_file(const char *dir, int n, struct job *a, struct job *b)
+{
+	char path[4096];
+
+	for (int i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/f%d", dir, i);
+		a->fd = b->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (a->fd < 0) {
+			perror(path);
+			return 1;
+		}
+		together(a, b);
+		close(a->fd);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "pwsplit")) {
-		char *big = block(BLOCK), path[4096];
-		int n = atoi(argv[3]);
+		char *big = block(BLOCK);
+		struct job a = { .buf = big, .len = BLOCK, .pos = 0, .times = 1 };
+		struct job b = { .buf = HEAD "\n", .len = strlen(HEAD) + 1, .pos = BLOCK, .times = 1 };
+		int rc = each_file(argv[2], atoi(argv[3]), &a, &b);
 
-		for (int i = 0; i < n; i++) {
-			struct job a = { .buf = big, .len = BLOCK, .pos = 0, .times = 1 };
-			struct job b = { .buf = HEAD "\n", .len = strlen(HEAD) + 1, .pos = BLOCK, .times = 1 };
-
-			snprintf(path, sizeof(path), "%s/f%d", argv[2], i);
-			a.fd = b.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-			if (a.fd < 0) {
-				perror(path);
-				return 1;
-			}
-			together(&a, &b);
-			close(a.fd);
-		}
 		free(big);
-		return 0;
+		return rc;
+	}
+	if (argc == 4 && !strcmp(argv[1], "firsts")) {
+		struct job a = { .buf = "firsts-a", .len = 8, .pos = 0, .times = 1 };
+		struct job b = { .buf = "firsts-b", .len = 8, .pos = 8, .times = 1 };
+
+		return each_file(argv[2], atoi(argv[3]), &a, &b);
 	}
 	if (argc == 5 && !strcmp(argv[1], "joints")) {
 		size_t size = (size_t)atol(argv[4]);

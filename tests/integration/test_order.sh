@@ -55,6 +55,19 @@ os.write(f, b"7EXAMPLE\n")' "$TMP/log"
 jcheck "... found; the stream starts at its first write" "$EV" \
 	"[(e['rule'], e['offset']) for e in M] == [('aws_example_key', 0)] and [e['bytes_written'] for e in ENDS if e['path'] == '$TMP/log'] == [21]"
 
+# two threads' first writes to a file at once, the fd closed right after:
+# whichever thread's record leaves the ring first, the stream's open
+# record is ahead of it, so that the stream is named by the file the
+# kernel saw, never from /proc by an fd closed or reused by then (before,
+# a few in 300 were named "" or by the next file: the same fd)
+mkdir -p "$TMP/firsts"
+expect_exit "300 files, two threads' first writes to each at once, closed at once" 0 "${YS[@]}" -- \
+	"$ORDERW" firsts "$TMP/firsts" 300
+jcheck "... every stream named by its own file, once" "$EV" \
+	"sorted(e['path'] for e in ENDS if e['comm'] == 'orderw') == sorted('$TMP/firsts/f%d' % i for i in range(300))"
+jcheck "... 16 bytes each, all scanned" "$EV" \
+	"{(e['bytes_written'], e['bytes_scanned']) for e in ENDS if e['comm'] == 'orderw'} == {(16, 16)}"
+
 # overwrites are later bytes: what was written is scanned, not the file
 expect_exit "the key with a wrong last byte, then that byte written over" 0 "${YS[@]}" -- "$ORDERW" overwrite "$TMP/ow"
 check "... the file holds the key" grep -q AKIAIOSFODNN7EXAMPLE "$TMP/ow"
