@@ -61,19 +61,15 @@ static int stream_new(struct ys_shard *sh, uint64_t id, struct ys_stream **out)
 	return err;
 }
 
-/* The name of a kernel stream we learn of from a write, from /proc. */
-static void name_from_proc(struct ys_stream *s, uint32_t tgid, int32_t fd)
+/* A kernel stream we learn of from a write: its open record was lost
+ * (counted by the kernel). Its comm from /proc; no path: by now its fd may
+ * be closed or name another file (the kernel's record had the file's
+ * identity, the write has not), and a wrong name is worse than none. */
+static void name_from_proc(struct ys_stream *s, uint32_t tgid)
 {
-	char comm[YS_COMM_LEN + 8], link[64], buf[PATH_MAX];
-	ssize_t n;
+	char comm[YS_COMM_LEN + 8];
 
 	snprintf(s->comm, sizeof(s->comm), "%s", ys_proc_comm(tgid, comm, sizeof(comm)));
-	snprintf(link, sizeof(link), "/proc/%u/fd/%d", tgid, fd);
-	n = readlink(link, buf, sizeof(buf) - 1);
-	if (n > 0) {
-		buf[n] = 0;
-		ys_stream_set_path(s, buf);
-	}
 }
 
 /* Identity from a kernel stream's open record. */
@@ -190,7 +186,7 @@ static int view_get(struct ys_shard *sh, uint64_t vid, const struct ys_rec_open 
 		if (t)
 			name_from_tomb(s, t);
 		else
-			name_from_proc(s, w->tgid, w->fd);
+			name_from_proc(s, w->tgid);
 	}
 	attach_proc(sh, s);
 	*out = s;
@@ -223,7 +219,7 @@ static int from_write(struct ys_shard *sh, const struct ys_rec_write *w, struct 
 			s->kkey = t->kkey;
 			name_from_tomb(s, t);
 		} else {
-			name_from_proc(s, w->tgid, w->fd);
+			name_from_proc(s, w->tgid);
 		}
 		ys_tombs_release(&sh->tombs, t);
 		*out = s;

@@ -77,10 +77,11 @@ static void *worker_main(void *arg)
 	bool done = false;
 
 	prctl(PR_SET_NAME, "ys-scan", 0, 0, 0);
-	/* It scans what traced processes wrote, and names a stream whose
-	 * open it never saw by /proc/PID/fd (a root process's takes
-	 * CAP_SYS_PTRACE): that capability and no other. */
-	ys_thread_drop("scan worker", 1ull << CAP_SYS_PTRACE);
+	/* It runs libyara on what traced processes wrote: it keeps nothing.
+	 * Streams are named by the kernel's open records, never from
+	 * /proc/PID/fd here (which for a root process takes CAP_SYS_PTRACE,
+	 * and with it /proc/PID/mem of any process). */
+	ys_thread_drop("scan worker", 0);
 	while (!done) {
 		uint64_t now = ys_now_ns(), due = ys_ev_next_due(sh, now);
 		uint64_t deadline = YS_MIN(due, now + IDLE_NS);
