@@ -125,6 +125,10 @@ static __noinline void hold_writer(__u32 tgid, struct ys_kstats *ks)
 
 	if (!ks || pid_tgid >> 32 != tgid || !tid)
 		return;
+	/* held already (each piece of a write past the mark comes here):
+	 * user space will continue it; the rest is for the first piece */
+	if (bpf_map_lookup_elem(&held, &tgid))
+		return;
 	/* key 0: user space is ending and will continue no one after */
 	if (bpf_map_lookup_elem(&held, &off))
 		return;
