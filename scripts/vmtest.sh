@@ -24,7 +24,8 @@
 # change it) and the caller's OUTPUT, VERBOSE, POLL_LIMIT, RUN_LIMIT,
 # SUITE_LIMIT, SMOKE_HOOKS and BENCH_* if set. The guest's console is this
 # script's standard output, and COMMAND's exit status its exit status; 124:
-# the limit passed; 125: the VM could not be made, or died first; 2: usage.
+# the limit passed; 123: the guest's kernel panicked (oops=panic); 125: the
+# VM could not be made, or died first; 2: usage.
 #
 # Environment: VM_ACCEL=kvm|tcg (default kvm when kvm_intel or kvm_amd is
 # loaded and /dev/kvm usable, else tcg), VM_TCG_THREAD=single|multi
@@ -235,8 +236,8 @@ trap - ERR
 set +e
 timeout -k 10 "$LIMIT" qemu-system-x86_64 "${A[@]}" -M pc -smp "$CPUS" -m "$MEM" \
 	-nodefaults -no-user-config -display none -serial stdio -no-reboot \
-	-kernel "$BOOT" -initrd "$INITRD" -append "$APPEND" </dev/null
-qrc=$?
+	-kernel "$BOOT" -initrd "$INITRD" -append "$APPEND" </dev/null | tee "$STATE/console"
+qrc=${PIPESTATUS[0]}
 set -e
 if [[ ${VM_VERBOSE:-0} == 1 && -f $STATE/started ]]; then
 	say "guest $(cat "$STATE/started"): command started (uptime s); ended at $(cat "$STATE/ended" 2>/dev/null || echo '?')"
@@ -247,4 +248,9 @@ if [[ -s $STATE/rc ]]; then
 	exit "$rc"
 fi
 [[ $qrc -eq 124 ]] && { say "the VM ran past its limit (${LIMIT}s): killed"; exit 124; }
+if oops=$(grep -a -m1 -E '^\[ *[0-9.]+\] (Oops|BUG|general protection fault|Kernel panic)' "$STATE/console") &&
+	grep -aq 'Kernel panic - not syncing' "$STATE/console"; then
+	say "the guest kernel panicked (${oops//$'\r'/}; its trace above)"
+	exit 123
+fi
 fail "the guest stopped before the command finished (qemu exit $qrc; VM_VERBOSE=1 shows the boot)"
