@@ -87,9 +87,13 @@ static __always_inline void write_pos(struct task_struct *task, struct file *fil
 
 /* A write of ret bytes by the current thread: its stream's offsets are
  * reserved before anything is copied, so a lost record leaves an exact
- * gap. Routes with other argument shapes build a wreq and call this. */
-static __noinline int capture_write(struct task_struct *task, const struct wreq *rq, long ret)
+ * gap. Routes with other argument shapes build a wreq and call this.
+ * Global: the verifier checks it once per program, apart from its callers'
+ * states (the io_uring completion's 10,035 instructions processed became
+ * 6,243; all programs' 42,245, 38,655). */
+__noinline int capture_write(const struct wreq *rq, long ret)
 {
+	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 id = bpf_get_current_pid_tgid(), want, base, left;
 	__u32 tgid = id >> 32, tid = (__u32)id;
 	struct ys_rec_write hdr;
@@ -217,7 +221,6 @@ static __always_inline bool write_args_of(struct task_struct *task, long nr, str
 #define MMSG_MAX 1024	/* UIO_MAXIOV: the most one call sends */
 
 struct mmsg_ctx {
-	struct task_struct *task;
 	__u64 vec;
 	__u32 n;
 	__s32 fd;
@@ -241,7 +244,7 @@ static long mmsg_one(__u32 i, void *data)
 	rq.ptr = (__u64)m.msg_hdr.msg_iov;
 	rq.count = m.msg_hdr.msg_iovlen;
 	if (m.msg_len)
-		capture_write(c->task, &rq, m.msg_len);
+		capture_write(&rq, m.msg_len);
 	return 0;
 }
 
@@ -249,7 +252,7 @@ static __always_inline int sendmmsg_exit(long ret)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
-	struct mmsg_ctx c = { .task = task };
+	struct mmsg_ctx c = {};
 
 	if (ret <= 0 || !is_traced(task, bpf_get_current_pid_tgid() >> 32))
 		return 0;
@@ -296,12 +299,12 @@ static __always_inline int write_exit(long nr, long ret)
 		if (ret <= 0)
 			return 0;
 		rq = wa->rq;
-		return capture_write(task, &rq, ret);
+		return capture_write(&rq, ret);
 	}
 	if (ret <= 0 || !is_traced(task, bpf_get_current_pid_tgid() >> 32) ||
 	    !write_args_of(task, nr, &rq))
 		return 0;
-	return capture_write(task, &rq, ret);
+	return capture_write(&rq, ret);
 }
 
 #endif

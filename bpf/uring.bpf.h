@@ -236,7 +236,7 @@ static __always_inline void uring_capture(struct io_kiocb *req, struct uring_req
 	if (ur->route == YS_ROUTE_URING_WRITE || ur->route == YS_ROUTE_URING_WRITEV)
 		/* the request's position has moved past what it wrote */
 		rq.pos = BPF_CORE_READ((struct io_rw *)req, kiocb.ki_pos) - res;
-	capture_write(bpf_get_current_task_btf(), &rq, res);
+	capture_write(&rq, res);
 }
 
 /* A completion of a write or send whose submission we did not see (made
