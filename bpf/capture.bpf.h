@@ -90,7 +90,7 @@ static __always_inline void write_pos(struct task_struct *task, struct file *fil
  * gap. Routes with other argument shapes build a wreq and call this.
  * Global: the verifier checks it once per program, apart from its callers'
  * states (the io_uring completion's 10,035 instructions processed became
- * 6,243; all programs' 42,245, 38,655). */
+ * 6,243; all programs' 42,245, 38,654). */
 __noinline int capture_write(const struct wreq *rq, long ret)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
