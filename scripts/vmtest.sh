@@ -31,8 +31,9 @@
 # loaded and /dev/kvm usable, else tcg), VM_TCG_THREAD=single|multi
 # (TCG: one host thread for every vCPU, the default, or one each),
 # VM_CACHE, VM_VERBOSE=1 (the kernel's boot messages, and when COMMAND
-# started and ended), VM_APPEND (more kernel command line). Needs root, qemu-system-x86, busybox-static, kmod, xz-utils
-# (`scripts/install-deps.sh vm`).
+# started and ended), VM_APPEND (more kernel command line). Needs root,
+# qemu-system-x86, busybox-static, kmod, xz-utils (`scripts/install-deps.sh
+# vm`).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 KERNEL=6.1 CPUS=${VM_CPUS:-2} MEM=${VM_MEM:-4G} LIMIT=1800

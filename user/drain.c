@@ -360,17 +360,14 @@ int ys_drain_start(struct ys_live *L)
 	pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
 	pthread_attr_setschedpolicy(&attr, SCHED_FIFO);
 	pthread_attr_setschedparam(&attr, &sp);
-	ys_thread_drop_expect();
-	err = -pthread_create(&L->drain.thread, &attr, drain_main, L);
+	err = ys_thread_start(&L->drain.thread, &attr, drain_main, L);
 	if (err == -EPERM) {
 		ys_dbg("no real-time priority for the drain thread: %s", strerror(-err));
 		pthread_attr_setinheritsched(&attr, PTHREAD_INHERIT_SCHED);
-		err = -pthread_create(&L->drain.thread, &attr, drain_main, L);
+		err = ys_thread_start(&L->drain.thread, &attr, drain_main, L);
 	}
 	pthread_attr_destroy(&attr);
-	if (err)
-		ys_thread_drop_cancel();
-	else
+	if (!err)
 		L->drain.started = true;
 	return err;
 }

@@ -19,7 +19,8 @@
 
 /* Pipes, sockets and ptys are named from their inode and device; other
  * files by the path the kernel walked when the stream started, or, if it
- * could not, from /proc while the fd there is still the same file. */
+ * could not, by device and inode (a scan worker cannot read another
+ * process's /proc/PID/fd: it holds no capability). */
 static void set_path(struct ys_stream *s, const struct ys_rec_open *o)
 {
 	struct ys_file_ident f = { .mode = o->mode, .dev = o->dev, .rdev = o->rdev, .ino = o->ino,

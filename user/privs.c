@@ -156,14 +156,16 @@ static void drops_add(int n)
 	pthread_mutex_unlock(&drops_lock);
 }
 
-void ys_thread_drop_expect(void)
+int ys_thread_start(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
 {
-	drops_add(1);
-}
+	int err;
 
-void ys_thread_drop_cancel(void)
-{
-	drops_add(-1);
+	/* counted before it exists, so that a wait cannot miss it */
+	drops_add(1);
+	err = pthread_create(t, attr, fn, arg);
+	if (err)
+		drops_add(-1);
+	return -err;
 }
 
 int ys_thread_drop(const char *who, uint64_t keep)

@@ -4,6 +4,7 @@
 #ifndef YS_PRIVS_H
 #define YS_PRIVS_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -37,13 +38,12 @@ void ys_harden_undo_in_child(void);
  * lives past setup calls this itself. 0, or -errno and a line naming who
  * (the thread) failed. */
 int ys_drop_capabilities(const char *who, uint64_t keep);
-/* A thread that drops its own capabilities as it starts is counted from
- * before its creation (ys_thread_drop_expect; ys_thread_drop_cancel if the
- * creation failed) to its drop (ys_thread_drop, in the thread). The seccomp
- * filter forbids capset: a drop that came after it would fail and leave
- * the thread every capability, so ys_thread_drops_wait() is called first. */
-void ys_thread_drop_expect(void);
-void ys_thread_drop_cancel(void);
+/* A thread that drops its own capabilities as it starts is started by
+ * ys_thread_start (pthread_create; 0 or -errno) and counted from before its
+ * creation to its drop (ys_thread_drop, in the thread). The seccomp filter
+ * forbids capset: a drop that came after it would fail and leave the
+ * thread every capability, so ys_thread_drops_wait() is called first. */
+int ys_thread_start(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
 int ys_thread_drop(const char *who, uint64_t keep);
 void ys_thread_drops_wait(void);
 

@@ -153,12 +153,9 @@ int ys_workers_start(struct ys_live *L, unsigned n)
 	for (unsigned i = 0; i < n; i++) {
 		struct ys_worker *w = &L->workers[i];
 
-		ys_thread_drop_expect();
-		err = -pthread_create(&w->thread, NULL, worker_main, w);
-		if (err) {
-			ys_thread_drop_cancel();
+		err = ys_thread_start(&w->thread, NULL, worker_main, w);
+		if (err)
 			return err;
-		}
 		w->started = true;
 	}
 	return 0;

@@ -68,10 +68,8 @@ int ys_writer_start(struct ys_writer *w, FILE *f, size_t cap, bool block)
 	err = ys_queue_init(&w->q, cap);
 	if (err)
 		return err;
-	ys_thread_drop_expect();
-	err = -pthread_create(&w->thread, NULL, writer_main, w);
+	err = ys_thread_start(&w->thread, NULL, writer_main, w);
 	if (err) {
-		ys_thread_drop_cancel();
 		ys_queue_fini(&w->q);
 		return err;
 	}

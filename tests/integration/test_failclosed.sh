@@ -34,14 +34,15 @@ bg_track "$ys"
 check "a lossless run, its command waiting to write" poll attached_without_caps "$ys"
 kill -STOP "$ys"
 touch "$TMP/held.go"
+writer="$BULK big 64 40"	# its command line, for pgrep -f
 check "yarasnoop stopped, the writer floods: the kernel side stops the writer itself" \
-	poll stopped_match "$BULK big 64 40"
+	poll stopped_match "$writer"
 # (still stopped a moment later: not a passing state; its written bytes, from
 # /proc/PID/io, are less than the whole)
 sleep 0.3
-wchar() { awk '/^wchar:/ { print $2 }' /proc/"$(pgrep -f "$BULK big 64 40" | head -1)"/io; }
+wchar() { awk '/^wchar:/ { print $2 }' /proc/"$(pgrep -f "$writer" | head -1)"/io; }
 check "... and it stays stopped, part of its 64 MiB written" \
-	eval 'stopped_match "$BULK big 64 40" && (( $(wchar) < 64 << 20 ))'
+	eval 'stopped_match "$writer" && (( $(wchar) < 64 << 20 ))'
 kill -CONT "$ys"
 bwait "$ys"
 expect_eq "yarasnoop goes on: the writer is continued, the key in write 40 fails the gate" 1 "$?"
