@@ -56,7 +56,8 @@ SKEL    := $(OUTPUT)/yarasnoop.skel.h
 
 # test helpers: the record dumper (the BPF side seen alone), fd tricks
 HELPER_BIN := $(OUTPUT)/helpers/recdump $(OUTPUT)/helpers/fdtricks $(OUTPUT)/helpers/orderw \
-	      $(OUTPUT)/helpers/routes $(OUTPUT)/helpers/routes32 $(OUTPUT)/helpers/uring
+	      $(OUTPUT)/helpers/routes $(OUTPUT)/helpers/routes32 $(OUTPUT)/helpers/uring \
+	      $(OUTPUT)/helpers/btfcut
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRC))
 BENCH_SRC := $(filter-out %.bpf.c,$(wildcard bench/*.c))
@@ -114,6 +115,10 @@ $(OUTPUT)/bench/%: bench/%.c $(CORE_OBJ) | $(OUTPUT)/bench
 
 $(OUTPUT)/helpers/recdump: tests/helpers/recdump.c $(OUTPUT)/capture.o $(OUTPUT)/hooks.o $(OUTPUT)/kbtf.o $(OUTPUT)/deferred_close.o \
 			   $(OUTPUT)/records.o $(OUTPUT)/util.o | $(OUTPUT)/helpers
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUTPUT)/helpers/btfcut: tests/helpers/btfcut.c $(OUTPUT)/hooks.o $(OUTPUT)/kbtf.o $(OUTPUT)/util.o | $(OUTPUT)/helpers $(SKEL) $(OUTPUT)/tls.skel.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 

@@ -818,7 +818,10 @@ start_run() {
 	case $1 in
 	base) bin=$BENCH_START_BASE ;;
 	serial) env=(YARASNOOP_LOADERS=1) ;;
+	whole) env=(YARASNOOP_BTF=kernel) ;;
 	notls) ;;
+	# right after another run: its ys-release detaches while this one attaches
+	again) "$YS" --no-control -o /dev/null -- true >/dev/null 2>&1 ;;
 	esac
 	t0=$(now_ns)
 	tx=$(env "${env[@]}" "$bin" --no-control -o /dev/null $([[ $1 == notls ]] && echo --no-tls) \
@@ -840,7 +843,7 @@ ours_released() {
 }
 
 bench_start() {
-	local n=$((REPS * 2)) i t1 cfg before cfgs="this serial notls"
+	local n=$((REPS * 2)) i t1 cfg before cfgs="this whole serial notls again"
 	section "start: yarasnoop -- date, from exec to the command's exec (start) and to exit (total)"
 	need_root || return 0
 	[[ -n ${BENCH_START_BASE:-} ]] && cfgs="base $cfgs"
@@ -860,15 +863,17 @@ bench_start() {
 			ours_released "$before" && echo $(($(now_ns) - t1)) >>"$TMP/st.$cfg.rel"
 		done
 	done
-	printf '   %-52s %9s %9s %9s\n' "median of $n runs each, ms" start total released
+	printf '   %-64s %9s %9s %9s\n' "median of $n runs each, ms" start total released
 	for cfg in $cfgs; do
 		case $cfg in
 		this) d="this binary (TLS on, the default with -- CMD)" ;;
 		serial) d="... its programs loaded by one thread (YARASNOOP_LOADERS=1)" ;;
+		whole) d="... libbpf given the kernel's whole BTF (YARASNOOP_BTF=kernel)" ;;
+		again) d="... right after another run, its hooks still being released" ;;
 		notls) d="... --no-tls" ;;
 		base) d="BENCH_START_BASE ($BENCH_START_BASE)" ;;
 		esac
-		printf '   %-52s %9.1f %9.1f %9s\n' "$d" "$(calc %.1f "$(median <"$TMP/st.$cfg.exec") / 1e6")" \
+		printf '   %-64s %9.1f %9.1f %9s\n' "$d" "$(calc %.1f "$(median <"$TMP/st.$cfg.exec") / 1e6")" \
 			"$(calc %.1f "$(median <"$TMP/st.$cfg.total") / 1e6")" \
 			"$( [[ -s $TMP/st.$cfg.rel ]] && calc %.1f "$(median <"$TMP/st.$cfg.rel") / 1e6" || echo -)"
 	done

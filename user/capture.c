@@ -22,6 +22,7 @@
 
 #include "capture.h"
 #include "deferred_close.h"
+#include "kbtf.h"
 #include "hooks.h"
 #include "util.h"
 #include "yarasnoop.skel.h"
@@ -63,9 +64,14 @@ struct ys_capture {
 	enum ys_hooks hooks;	/* in use: never auto */
 	char hooks_why[160];
 	bool retry;		/* auto chose fexit: the tracepoints if refused */
-	pthread_t probe;	/* probe_hooks() */
+	pthread_t probe;	/* kernel_btf_thread() */
 	bool probing;
+	bool probe_wanted;	/* the hooks' probe: auto, fexit */
 	int probe_err;
+	/* the part of the kernel's BTF our relocations reach (kbtf.h), in a
+	 * memfd the loaders and TLS open by path; -1: libbpf reads it all */
+	int btf_fd;
+	char btf_path[32];
 	struct bpf_link *links[YS_EXTRA_LINKS];
 	int nlinks;
 	struct owned owned[YS_OWNED_MAX];
@@ -656,7 +662,9 @@ static int start_loaders(struct ys_capture *c)
 	for (int l = 0; l < c->nloaders; l++) {
 		struct loader *ld = &c->loaders[l];
 
-		ld->skel = yarasnoop_bpf__open();
+		LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = ys_capture_btf_path(c));
+
+		ld->skel = yarasnoop_bpf__open_opts(&oo);
 		if (!ld->skel)
 			return -errno;
 		err = configure(c, ld->skel);
@@ -718,28 +726,92 @@ static void unload_programs(struct ys_capture *c)
 	}
 }
 
-static void *probe_thread(void *arg)
+/* Cuts the kernel's BTF to what the relocations of our objects (this
+ * one, and the one opts names: TLS's) can reach, into a memfd. */
+static void cut_btf(struct ys_capture *c, const struct ys_kbtf *k)
+{
+	const char *env = getenv("YARASNOOP_BTF");
+	struct bpf_object *objs[2] = { 0 };
+	const struct btf *locals[2];
+	uint64_t t0 = ys_now_ns();
+	void *raw = NULL;
+	uint32_t kept = 0;
+	size_t sz, len = 0;
+	const void *elf;
+	int n = 0, err;
+
+	if (env && !strcmp(env, "kernel")) {
+		ys_dbg("kernel BTF: read whole by libbpf (YARASNOOP_BTF=kernel)");
+		return;
+	}
+	elf = yarasnoop_bpf__elf_bytes(&sz);
+	objs[n++] = bpf_object__open_mem(elf, sz, NULL);
+	if (c->opts.btf_elf)
+		objs[n++] = bpf_object__open_mem(c->opts.btf_elf, c->opts.btf_elf_size, NULL);
+	err = 0;
+	for (int i = 0; i < n && !err; i++) {
+		if (!objs[i] || !bpf_object__btf(objs[i]))
+			err = -ENOENT;
+		else
+			locals[i] = bpf_object__btf(objs[i]);
+	}
+	if (!err)
+		err = ys_kbtf_min(k, locals, n, &raw, &len, &kept);
+	if (!err) {
+		c->btf_fd = memfd_create("ys-kernel-btf", MFD_CLOEXEC);
+		if (c->btf_fd < 0)
+			err = -errno;
+		else if (write(c->btf_fd, raw, len) != (ssize_t)len)
+			err = -EIO;
+	}
+	if (err) {
+		if (c->btf_fd >= 0)
+			close(c->btf_fd);
+		c->btf_fd = -1;
+		ys_dbg("kernel BTF: cannot cut it to our types (%s): libbpf reads it whole",
+		       strerror(-err));
+	} else {
+		snprintf(c->btf_path, sizeof(c->btf_path), "/proc/self/fd/%d", c->btf_fd);
+		ys_dbg("kernel BTF: %u of its %u types kept for the relocations, %zu bytes, in %.1f ms",
+		       kept, k->n, len, (double)(ys_now_ns() - t0) / 1e6);
+	}
+	free(raw);
+	for (int i = 0; i < n; i++)
+		bpf_object__close(objs[i]);
+}
+
+/* Reads the kernel's BTF once, on a thread while the maps are made: the
+ * hooks' probe looks up the write function in it, and the loaders are
+ * given the part of it they need. */
+static void *kernel_btf_thread(void *arg)
 {
 	struct ys_capture *c = arg;
+	struct ys_kbtf k;
+	int err;
 
-	c->probe_err = ys_hooks_probe(c->hooks_why, sizeof(c->hooks_why));
+	err = ys_kbtf_read("/sys/kernel/btf/vmlinux", &k);
+	if (err)
+		ys_dbg("kernel BTF: cannot read it here (%s): libbpf reads it", strerror(-err));
+	if (c->probe_wanted)
+		c->probe_err = ys_hooks_probe(err ? NULL : &k, c->hooks_why, sizeof(c->hooks_why));
+	if (!err)
+		cut_btf(c, &k);
+	ys_kbtf_free(&k);
 	return NULL;
 }
 
 /* --hooks auto and fexit: whether the kernel takes the smallest trampoline,
- * asked on a thread while the maps are made (the probe reads the kernel's
- * BTF and loads a program). */
+ * asked on that thread. */
 static void probe_hooks(struct ys_capture *c, enum ys_hooks want)
 {
 	c->hooks = want;
-	if (want != YS_HOOKS_AUTO && want != YS_HOOKS_FEXIT) {
+	c->probe_wanted = want == YS_HOOKS_AUTO || want == YS_HOOKS_FEXIT;
+	if (!c->probe_wanted)
 		snprintf(c->hooks_why, sizeof(c->hooks_why), "chosen with --hooks");
-		return;
-	}
-	if (!pthread_create(&c->probe, NULL, probe_thread, c))
+	if (!pthread_create(&c->probe, NULL, kernel_btf_thread, c))
 		c->probing = true;
 	else
-		probe_thread(c);
+		kernel_btf_thread(c);
 }
 
 /* The probe's answer: trampolines, or the tracepoints. */
@@ -816,6 +888,7 @@ int ys_capture_open(const struct ys_capture_opts *o, const struct ys_record_ops 
 	if (!c)
 		return -ENOMEM;
 	c->release = -1;
+	c->btf_fd = -1;
 	c->ops = *ops;
 	c->ncpus = libbpf_num_possible_cpus();
 	c->opts = *o;
@@ -957,7 +1030,16 @@ int ys_capture_attach(struct ys_capture *c)
 		return err;
 	}
 	collect_owned(c);
+	/* every object is loaded: the cut of the kernel's BTF is done with */
+	if (c->btf_fd >= 0)
+		close(c->btf_fd);
+	c->btf_fd = -1;
 	return 0;
+}
+
+const char *ys_capture_btf_path(const struct ys_capture *c)
+{
+	return c->btf_fd >= 0 ? c->btf_path : NULL;
 }
 
 enum ys_hooks ys_capture_hooks(const struct ys_capture *c, const char **why)
@@ -981,6 +1063,8 @@ void ys_capture_close(struct ys_capture *c)
 	unload_programs(c);
 	yarasnoop_bpf__destroy(c->skel);
 	ys_deferred_close_go(c->release);
+	if (c->btf_fd >= 0)
+		close(c->btf_fd);
 	free(c);
 	free(bpf_log);
 	bpf_log = NULL;

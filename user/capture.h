@@ -41,6 +41,10 @@ struct ys_capture_opts {
 	/* TLS plaintext through uprobes (user/tls.c); required: --tls was
 	 * given, so not being able to attach them is an error, not a warning */
 	bool tls, tls_required;
+	/* another BPF object loaded beside ours (TLS's ELF image): the cut of
+	 * the kernel's BTF serves its relocations too */
+	const void *btf_elf;
+	size_t btf_elf_size;
 	/* print each program's verifier figures (instructions processed,
 	 * verification time) on stderr after loading: recdump --verifier-stats */
 	bool verifier_stats;
@@ -68,6 +72,10 @@ int ys_capture_attach(struct ys_capture *c);
  * before a system call filter, once. */
 void ys_capture_hold_links(struct ys_capture *c, const int *extra, int nextra);
 void ys_capture_close(struct ys_capture *c);
+/* The part of the kernel's BTF our objects' relocations reach, for
+ * another object's btf_custom_path (opts btf_elf); NULL: the whole. Valid
+ * until ys_capture_attach() returns. */
+const char *ys_capture_btf_path(const struct ys_capture *c);
 /* The hooks in use (never auto), and why they were chosen. */
 enum ys_hooks ys_capture_hooks(const struct ys_capture *c, const char **why);
 

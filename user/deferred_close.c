@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "deferred_close.h"
@@ -16,12 +17,35 @@ static int cmp_int(const void *a, const void *b)
 	return *(const int *)a - *(const int *)b;
 }
 
+/* Byte 0 of the lock file is the gate a start holds while it attaches; byte
+ * 1 is held shared by each ys-release across one close. Attaching a BPF
+ * program to a perf event (a tracepoint, a uprobe) and detaching one both
+ * take the kernel's bpf_event_mutex, and each detach holds it across an RCU
+ * tasks-trace grace period: a start that attached while another run's
+ * ys-release closed its 40 links waited behind each of those closes (1 to
+ * 4 s, where 0.01 s is the rule). OFD locks: they go with the open file,
+ * and with the process, however it ends. A ys-release that cannot pass
+ * for 10 s in all (a start stopped while it attaches), or a start that
+ * cannot for 1 s, goes on without. */
+#define RELEASE_LOCK "/run/yarasnoop.release"
+#define NAP_MS 5
+
+/* Never waits: a holder stopped for good must not hold us. */
+static int lock_byte(int fd, short type, off_t at)
+{
+	struct flock fl = { .l_type = type, .l_whence = SEEK_SET, .l_start = at, .l_len = 1 };
+
+	return fcntl(fd, F_OFD_SETLK, &fl);
+}
+
 /* After fork from a threaded process: system calls only. */
 static __attribute__((noreturn)) void child(const int *keep, int n, int go)
 {
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct none[2] = { { 0 } };
+	const struct timespec nap = { .tv_nsec = NAP_MS * 1000 * 1000 };
 	unsigned int next = 0;
+	int lock, naps = 10000 / NAP_MS;	/* 10 s in all */
 	char c;
 
 	/* it only waits: no privilege, no terminal's signals, not a second
@@ -40,7 +64,26 @@ static __attribute__((noreturn)) void child(const int *keep, int n, int go)
 	/* end of file: the parent let go, or died */
 	while (read(go, &c, 1) != 0 && (errno == EINTR || errno == EAGAIN))
 		;
-	/* exit closes the kept descriptors: the slow part, our parent gone */
+	/* the slow part, our parent gone: one close at a time, each after any
+	 * start attaching now (without the lock file, all at exit) */
+	lock = open(RELEASE_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	for (int i = 0; lock >= 0 && i < n; i++) {
+		if (keep[i] == go)
+			continue;
+		/* past the gate, and the only one closing (the kernel does one
+		 * at a time anyway): a start then waits for one close at most */
+		while (naps > 0) {
+			if (!lock_byte(lock, F_RDLCK, 0)) {
+				lock_byte(lock, F_UNLCK, 0);
+				if (!lock_byte(lock, F_WRLCK, 1))
+					break;
+			}
+			nanosleep(&nap, NULL);
+			naps--;
+		}
+		close(keep[i]);
+		lock_byte(lock, F_UNLCK, 1);
+	}
 	_exit(0);
 }
 
@@ -75,4 +118,40 @@ void ys_deferred_close_go(int handle)
 {
 	if (handle >= 0)
 		close(handle);
+}
+
+int ys_release_pause(void)
+{
+	int fd = open(RELEASE_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	if (fd < 0) {
+		ys_dbg("cannot open %s (%s): a start may wait for other runs' releases", RELEASE_LOCK,
+		       strerror(errno));
+		return -1;
+	}
+	/* the gate first, so that no ys-release begins another close; then
+	 * the close under way ends; 1 s at most (another start stopped while
+	 * it attaches holds both) */
+	for (int byte = 0, naps = 1000 / NAP_MS; byte < 2; naps--) {
+		const struct timespec nap = { .tv_nsec = NAP_MS * 1000 * 1000 };
+
+		if (!lock_byte(fd, F_WRLCK, byte)) {
+			byte++;
+			continue;
+		}
+		if (naps <= 0 || (errno != EAGAIN && errno != EACCES)) {
+			ys_dbg("cannot lock %s (%s): a start may wait for other runs' releases",
+			       RELEASE_LOCK, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		nanosleep(&nap, NULL);
+	}
+	return fd;
+}
+
+void ys_release_resume(int handle)
+{
+	if (handle >= 0)
+		close(handle);	/* its locks go with it */
 }

@@ -120,7 +120,7 @@ static int preemption_safe(char *why, size_t len)
  * refuses it says so at load (lockdown, a BPF LSM, no trampolines on this
  * architecture: EPERM, ENOTSUPP) or at attach. Then whether the kernel
  * would preempt one. */
-int ys_hooks_probe(char *why, size_t len)
+int ys_hooks_probe(const struct ys_kbtf *k, char *why, size_t len)
 {
 	const struct bpf_insn prog[] = {
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
@@ -129,7 +129,7 @@ int ys_hooks_probe(char *why, size_t len)
 	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FEXIT);
 	int id, fd = -1, link = -1, err;
 
-	id = ys_kbtf_func_id("/sys/kernel/btf/vmlinux", SYS_PREFIX "write");
+	id = k ? ys_kbtf_func(k, SYS_PREFIX "write") : -EINVAL;
 	if (id == -EINVAL)
 		id = libbpf_find_vmlinux_btf_id(SYS_PREFIX "write", BPF_TRACE_FEXIT);
 	if (id < 0) {

@@ -31,8 +31,10 @@ const char *ys_hooks_name(enum ys_hooks h);
  * registers still hold the arguments at exit; enter and exit elsewhere. */
 enum ys_hooks ys_hooks_fallback(void);
 /* Does this kernel load and attach a trampoline on the write syscall's
- * function? 0, or a negative errno with the reason in why. */
-int ys_hooks_probe(char *why, size_t len);
+ * function? 0, or a negative errno with the reason in why. k: the
+ * kernel's BTF, read (kbtf.h), or NULL to ask libbpf. */
+struct ys_kbtf;
+int ys_hooks_probe(const struct ys_kbtf *k, char *why, size_t len);
 /* Loads, of obj's programs, those of hooks h (one of the three kinds): the
  * syscall tracepoints or the trampolines, whichever h is not is left out;
  * and the io_uring programs of the events this kernel has. */

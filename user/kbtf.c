@@ -1,15 +1,20 @@
 // SPDX-License-Identifier: MIT
-/* The kernel's BTF, read raw: one walk over the types finds a function
- * where libbpf would first parse all of them into its indexes (30 to 50 ms
- * of a start). */
+/* The kernel's BTF, read raw. One walk over the types finds a function
+ * where libbpf would first parse all of them into its indexes, and cuts
+ * out the few hundred types yarasnoop's relocations can reach: libbpf
+ * searches each relocation's candidates in every type it is given (126,700
+ * in a 6.18 kernel), in each object it loads, and that search was a fifth
+ * of a start. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <bpf/btf.h>
 #include <linux/btf.h>
 
 #include "kbtf.h"
@@ -32,67 +37,497 @@ static const uint8_t per[KINDS] = {
 	[BTF_KIND_ENUM64] = sizeof(struct btf_enum64),
 };
 
-int ys_kbtf_func_id(const char *path, const char *name)
+static struct btf_type type_at(const struct ys_kbtf *k, uint32_t id)
 {
-	struct btf_header h;
-	uint8_t *data = NULL;
+	struct btf_type t;
+
+	memcpy(&t, k->types + k->off[id], sizeof(t));
+	return t;
+}
+
+/* The name at off, or NULL if off is not a string of the section. */
+static const char *str_at(const struct ys_kbtf *k, uint32_t off)
+{
+	if (off >= k->str_len || !memchr(k->strs + off, 0, k->str_len - off))
+		return NULL;
+	return k->strs + off;
+}
+
+void ys_kbtf_free(struct ys_kbtf *k)
+{
+	free(k->data);
+	free(k->off);
+	memset(k, 0, sizeof(*k));
+}
+
+static int read_all(const char *path, struct ys_kbtf *k)
+{
 	struct stat st;
-	size_t got = 0, off, end, want = strlen(name);
-	int fd, id = -ENOENT;
-	uint32_t n = 0;
+	size_t got = 0;
+	int fd, err = 0;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st)) {
-		id = -errno;
+		err = -errno;
 		goto cleanup;
 	}
-	if (st.st_size < (off_t)sizeof(h)) {
-		id = -EINVAL;
+	if (st.st_size < (off_t)sizeof(struct btf_header) || st.st_size > (1 << 30)) {
+		err = -EINVAL;
 		goto cleanup;
 	}
-	data = malloc(st.st_size);
-	if (!data) {
-		id = -ENOMEM;
+	k->data = malloc(st.st_size);
+	if (!k->data) {
+		err = -ENOMEM;
 		goto cleanup;
 	}
 	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, data + got, st.st_size - got);
+		ssize_t r = read(fd, k->data + got, st.st_size - got);
 
+		if (r < 0 && errno == EINTR)
+			continue;
 		if (r <= 0)
 			break;
 		got += r;
 	}
-	memcpy(&h, data, sizeof(h));
-	if (h.magic != BTF_MAGIC || h.hdr_len < sizeof(h) || h.hdr_len > got || h.type_off > got - h.hdr_len ||
-	    h.type_len > got - h.hdr_len - h.type_off || h.str_off > got - h.hdr_len ||
-	    h.str_len > got - h.hdr_len - h.str_off) {
-		id = -EINVAL;
+	k->size = got;
+cleanup:
+	close(fd);
+	return err;
+}
+
+int ys_kbtf_read(const char *path, struct ys_kbtf *k)
+{
+	struct btf_header h;
+	size_t off, end, cap = 0;
+	int err;
+
+	memset(k, 0, sizeof(*k));
+	err = read_all(path, k);
+	if (err)
 		goto cleanup;
-	}
-	off = h.hdr_len + h.type_off;
-	end = off + h.type_len;
+	err = -EINVAL;
+	if (k->size < sizeof(h))
+		goto cleanup;
+	memcpy(&h, k->data, sizeof(h));
+	if (h.magic != BTF_MAGIC || h.hdr_len < sizeof(h) || h.hdr_len > k->size ||
+	    h.type_off > k->size - h.hdr_len || h.type_len > k->size - h.hdr_len - h.type_off ||
+	    h.str_off > k->size - h.hdr_len || h.str_len > k->size - h.hdr_len - h.str_off)
+		goto cleanup;
+	k->types = k->data + h.hdr_len + h.type_off;
+	k->strs = (const char *)k->data + h.hdr_len + h.str_off;
+	k->str_len = h.str_len;
+	off = 0;
+	end = h.type_len;
 	while (off + sizeof(struct btf_type) <= end) {
 		struct btf_type t;
 		uint32_t kind;
 
-		memcpy(&t, data + off, sizeof(t));
+		if (k->n + 2 > cap) {
+			uint32_t *more;
+
+			cap = cap ? cap * 2 : 4096;
+			more = realloc(k->off, cap * sizeof(*more));
+			if (!more) {
+				err = -ENOMEM;
+				goto cleanup;
+			}
+			k->off = more;
+		}
+		memcpy(&t, k->types + off, sizeof(t));
 		kind = BTF_INFO_KIND(t.info);
-		n++;
-		if (kind == BTF_KIND_UNKN || kind >= KINDS) {
-			id = -EINVAL;	/* a kind this walk does not know */
-			goto cleanup;
-		}
-		if (kind == BTF_KIND_FUNC && t.name_off < h.str_len && h.str_len - t.name_off > want &&
-		    !memcmp(data + h.hdr_len + h.str_off + t.name_off, name, want + 1)) {
-			id = (int)n;
-			goto cleanup;
-		}
+		if (kind == BTF_KIND_UNKN || kind >= KINDS)
+			goto cleanup;	/* a kind this walk does not know */
+		k->off[++k->n] = (uint32_t)off;
 		off += sizeof(t) + fixed[kind] + (size_t)per[kind] * BTF_INFO_VLEN(t.info);
 	}
+	if (off != end)
+		goto cleanup;	/* the last type runs past the section */
+	return 0;
 cleanup:
-	free(data);
-	close(fd);
+	ys_kbtf_free(k);
+	return err;
+}
+
+int ys_kbtf_func(const struct ys_kbtf *k, const char *name)
+{
+	for (uint32_t id = 1; id <= k->n; id++) {
+		struct btf_type t = type_at(k, id);
+		const char *s;
+
+		if (BTF_INFO_KIND(t.info) != BTF_KIND_FUNC)
+			continue;
+		s = str_at(k, t.name_off);
+		if (s && !strcmp(s, name))
+			return (int)id;
+	}
+	return -ENOENT;
+}
+
+int ys_kbtf_func_id(const char *path, const char *name)
+{
+	struct ys_kbtf k;
+	int id;
+
+	id = ys_kbtf_read(path, &k);
+	if (id)
+		return id;
+	id = ys_kbtf_func(&k, name);
+	ys_kbtf_free(&k);
 	return id;
+}
+
+/* --- the types relocations can reach --------------------------------- */
+
+/* A name's length less a ___flavor suffix, as libbpf reckons it: up to
+ * the last "X___Y" with neither X nor Y an underscore. */
+static size_t essential_len(const char *name)
+{
+	size_t n = strlen(name);
+
+	for (size_t i = n >= 5 ? n - 5 + 1 : 0; i-- > 0;)
+		if (name[i] != '_' && name[i + 1] == '_' && name[i + 2] == '_' && name[i + 3] == '_' &&
+		    name[i + 4] != '_')
+			return i + 1;
+	return n;
+}
+
+/* The local names, open addressing; a name is (pointer, length). */
+struct names {
+	const char **s;
+	size_t *len;
+	size_t cap;
+};
+
+static uint64_t hash(const char *s, size_t len)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (uint8_t)s[i]) * 1099511628211ull;
+	return h;
+}
+
+static bool names_has(const struct names *ns, const char *s, size_t len)
+{
+	for (size_t i = hash(s, len) & (ns->cap - 1);; i = (i + 1) & (ns->cap - 1)) {
+		if (!ns->s[i])
+			return false;
+		if (ns->len[i] == len && !memcmp(ns->s[i], s, len))
+			return true;
+	}
+}
+
+static void names_add(struct names *ns, const char *s, size_t len)
+{
+	size_t i = hash(s, len) & (ns->cap - 1);
+
+	for (; ns->s[i]; i = (i + 1) & (ns->cap - 1))
+		if (ns->len[i] == len && !memcmp(ns->s[i], s, len))
+			return;
+	ns->s[i] = s;
+	ns->len[i] = len;
+}
+
+/* The kinds a relocation's root can be, by name. */
+static bool named_kind(uint32_t kind)
+{
+	return kind == BTF_KIND_STRUCT || kind == BTF_KIND_UNION || kind == BTF_KIND_ENUM ||
+	       kind == BTF_KIND_ENUM64 || kind == BTF_KIND_FWD || kind == BTF_KIND_TYPEDEF;
+}
+
+static int local_names(const struct btf *const *locals, int nlocals, struct names *ns)
+{
+	size_t total = 0;
+
+	for (int l = 0; l < nlocals; l++)
+		total += btf__type_cnt(locals[l]);
+	for (ns->cap = 64; ns->cap < 2 * total; ns->cap *= 2)
+		;
+	ns->s = calloc(ns->cap, sizeof(*ns->s));
+	ns->len = calloc(ns->cap, sizeof(*ns->len));
+	if (!ns->s || !ns->len)
+		return -ENOMEM;
+	for (int l = 0; l < nlocals; l++)
+		for (uint32_t id = 1; id < btf__type_cnt(locals[l]); id++) {
+			const struct btf_type *t = btf__type_by_id(locals[l], id);
+			const char *s = btf__name_by_offset(locals[l], t->name_off);
+
+			if (named_kind(BTF_INFO_KIND(t->info)) && s && *s)
+				names_add(ns, s, essential_len(s));
+		}
+	return 0;
+}
+
+struct cut {
+	const struct ys_kbtf *k;
+	uint32_t *newid;	/* by old id: 0 if not kept */
+	uint32_t *order;	/* by new id - 1: the old id */
+	uint8_t *root;		/* by old id: named by a local BTF */
+	uint32_t kept;
+};
+
+static void keep(struct cut *c, uint32_t id)
+{
+	if (id && id <= c->k->n && !c->newid[id]) {
+		c->order[c->kept++] = id;
+		c->newid[id] = c->kept;
+	}
+}
+
+/* A pointer's target: through modifiers and typedefs to a root, or 0. */
+static uint32_t pointee(const struct cut *c, uint32_t id)
+{
+	for (int depth = 0; id && id <= c->k->n && depth < 32; depth++) {
+		struct btf_type t = type_at(c->k, id);
+
+		if (c->root[id])
+			return id;
+		switch (BTF_INFO_KIND(t.info)) {
+		case BTF_KIND_CONST:
+		case BTF_KIND_VOLATILE:
+		case BTF_KIND_RESTRICT:
+		case BTF_KIND_TYPE_TAG:
+		case BTF_KIND_TYPEDEF:
+			id = t.type;
+			break;
+		default:
+			return 0;
+		}
+	}
+	return 0;
+}
+
+/* Keeps what type id holds by value. */
+static int follow(struct cut *c, uint32_t id)
+{
+	struct btf_type t = type_at(c->k, id);
+	const uint8_t *more = c->k->types + c->k->off[id] + sizeof(t);
+	uint32_t vlen = BTF_INFO_VLEN(t.info);
+
+	switch (BTF_INFO_KIND(t.info)) {
+	case BTF_KIND_INT:
+	case BTF_KIND_ENUM:
+	case BTF_KIND_ENUM64:
+	case BTF_KIND_FWD:
+	case BTF_KIND_FLOAT:
+		return 0;
+	case BTF_KIND_PTR:
+		keep(c, pointee(c, t.type));
+		return 0;
+	case BTF_KIND_CONST:
+	case BTF_KIND_VOLATILE:
+	case BTF_KIND_RESTRICT:
+	case BTF_KIND_TYPE_TAG:
+	case BTF_KIND_TYPEDEF:
+		keep(c, t.type);
+		return 0;
+	case BTF_KIND_ARRAY: {
+		struct btf_array a;
+
+		memcpy(&a, more, sizeof(a));
+		keep(c, a.type);
+		keep(c, a.index_type);
+		return 0;
+	}
+	case BTF_KIND_STRUCT:
+	case BTF_KIND_UNION:
+		for (uint32_t i = 0; i < vlen; i++) {
+			struct btf_member m;
+
+			memcpy(&m, more + i * sizeof(m), sizeof(m));
+			keep(c, m.type);
+		}
+		return 0;
+	case BTF_KIND_FUNC_PROTO:	/* a root typedef's */
+		keep(c, t.type);
+		for (uint32_t i = 0; i < vlen; i++) {
+			struct btf_param pa;
+
+			memcpy(&pa, more + i * sizeof(pa), sizeof(pa));
+			keep(c, pa.type);
+		}
+		return 0;
+	default:
+		/* functions, variables, sections: no type holds one */
+		return -EINVAL;
+	}
+}
+
+/* A name in the new string section: appended, its offset. */
+static int add_str(uint8_t **strs, size_t *len, size_t *cap, const char *s, uint32_t *off)
+{
+	size_t n;
+
+	if (!s || !*s) {
+		*off = 0;
+		return 0;
+	}
+	n = strlen(s) + 1;
+	if (*len + n > *cap) {
+		size_t want = (*cap ? *cap * 2 : 4096) + n;
+		uint8_t *more = realloc(*strs, want);
+
+		if (!more)
+			return -ENOMEM;
+		*strs = more;
+		*cap = want;
+	}
+	memcpy(*strs + *len, s, n);
+	*off = (uint32_t)*len;
+	*len += n;
+	return 0;
+}
+
+static uint32_t renum(const struct cut *c, uint32_t id)
+{
+	return id && id <= c->k->n ? c->newid[id] : 0;
+}
+
+/* The kept types, renumbered, with their names, after a header. */
+static int emit(const struct cut *c, void **out, size_t *len)
+{
+	uint8_t *types = NULL, *strs = NULL, *raw;
+	size_t tlen = 0, slen = 1, scap = 4096, tcap = 0;
+	struct btf_header h = { .magic = BTF_MAGIC, .version = BTF_VERSION, .hdr_len = sizeof(h) };
+	int err = -ENOMEM;
+
+	strs = calloc(1, scap);
+	if (!strs)
+		goto cleanup;
+	for (uint32_t i = 0; i < c->kept; i++) {
+		uint32_t id = c->order[i], kind, vlen;
+		struct btf_type t = type_at(c->k, id);
+		size_t size;
+		uint8_t *p;
+
+		kind = BTF_INFO_KIND(t.info);
+		vlen = BTF_INFO_VLEN(t.info);
+		size = sizeof(t) + fixed[kind] + (size_t)per[kind] * vlen;
+		if (tlen + size > tcap) {
+			size_t want = (tcap ? tcap * 2 : 65536) + size;
+			uint8_t *more = realloc(types, want);
+
+			if (!more)
+				goto cleanup;
+			types = more;
+			tcap = want;
+		}
+		p = types + tlen;
+		memcpy(p, c->k->types + c->k->off[id], size);
+		tlen += size;
+		err = add_str(&strs, &slen, &scap, str_at(c->k, t.name_off), &t.name_off);
+		if (err)
+			goto cleanup;
+		err = -ENOMEM;
+		if (kind == BTF_KIND_PTR)
+			t.type = renum(c, pointee(c, t.type));
+		else if (kind == BTF_KIND_CONST || kind == BTF_KIND_VOLATILE || kind == BTF_KIND_RESTRICT ||
+			 kind == BTF_KIND_TYPE_TAG || kind == BTF_KIND_TYPEDEF || kind == BTF_KIND_FUNC_PROTO)
+			t.type = renum(c, t.type);
+		memcpy(p, &t, sizeof(t));
+		p += sizeof(t);
+		if (kind == BTF_KIND_ARRAY) {
+			struct btf_array a;
+
+			memcpy(&a, p, sizeof(a));
+			a.type = renum(c, a.type);
+			a.index_type = renum(c, a.index_type);
+			memcpy(p, &a, sizeof(a));
+		}
+		for (uint32_t j = 0; j < vlen; j++) {
+			uint32_t name;	/* each member's first word is its name */
+			uint8_t *m = p + fixed[kind] + j * per[kind];
+
+			memcpy(&name, m, sizeof(name));
+			err = add_str(&strs, &slen, &scap, str_at(c->k, name), &name);
+			if (err)
+				goto cleanup;
+			memcpy(m, &name, sizeof(name));
+			if (kind == BTF_KIND_STRUCT || kind == BTF_KIND_UNION) {
+				struct btf_member mb;
+
+				memcpy(&mb, m, sizeof(mb));
+				mb.type = renum(c, mb.type);
+				memcpy(m, &mb, sizeof(mb));
+			} else if (kind == BTF_KIND_FUNC_PROTO) {
+				struct btf_param pa;
+
+				memcpy(&pa, m, sizeof(pa));
+				pa.type = renum(c, pa.type);
+				memcpy(m, &pa, sizeof(pa));
+			}
+		}
+		err = -ENOMEM;
+	}
+	h.type_len = (uint32_t)tlen;
+	h.str_off = (uint32_t)tlen;
+	h.str_len = (uint32_t)slen;
+	raw = malloc(sizeof(h) + tlen + slen);
+	if (!raw)
+		goto cleanup;
+	memcpy(raw, &h, sizeof(h));
+	if (tlen)
+		memcpy(raw + sizeof(h), types, tlen);
+	memcpy(raw + sizeof(h) + tlen, strs, slen);
+	*out = raw;
+	*len = sizeof(h) + tlen + slen;
+	err = 0;
+cleanup:
+	free(types);
+	free(strs);
+	return err;
+}
+
+int ys_kbtf_min(const struct ys_kbtf *k, const struct btf *const *locals, int nlocals,
+		void **out, size_t *len, uint32_t *kept)
+{
+	struct names ns = { 0 };
+	struct cut c = { .k = k };
+	int err;
+
+	*out = NULL;
+	*len = 0;
+	*kept = 0;
+	err = local_names(locals, nlocals, &ns);
+	if (err)
+		goto cleanup;
+	err = -ENOMEM;
+	c.newid = calloc((size_t)k->n + 1, sizeof(*c.newid));
+	c.order = calloc((size_t)k->n + 1, sizeof(*c.order));
+	c.root = calloc((size_t)k->n + 1, 1);
+	if (!c.newid || !c.order || !c.root)
+		goto cleanup;
+	err = -EINVAL;
+	for (uint32_t id = 1; id <= k->n; id++) {
+		struct btf_type t = type_at(k, id);
+		const char *s;
+
+		if (!named_kind(BTF_INFO_KIND(t.info)) || !t.name_off)
+			continue;
+		s = str_at(k, t.name_off);
+		if (!s)
+			goto cleanup;
+		if (*s && names_has(&ns, s, essential_len(s))) {
+			c.root[id] = 1;
+			keep(&c, id);
+		}
+	}
+	/* order grows as it is walked: what the kept types hold is kept */
+	for (uint32_t i = 0; i < c.kept; i++) {
+		err = follow(&c, c.order[i]);
+		if (err)
+			goto cleanup;
+	}
+	err = emit(&c, out, len);
+	if (!err)
+		*kept = c.kept;
+cleanup:
+	free(ns.s);
+	free(ns.len);
+	free(c.newid);
+	free(c.order);
+	free(c.root);
+	return err;
 }

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "deferred_close.h"
 #include "events.h"
 #include "live.h"
 #include "outfile.h"
@@ -341,7 +342,7 @@ int ys_live_main(int argc, char **argv)
 	struct ys_record_ops ops;
 	char defrules[PATH_MAX];
 	bool yara = false, running = false;
-	int err;
+	int err, paused = -1;
 
 	sigset_t mask;
 
@@ -395,7 +396,11 @@ int ys_live_main(int argc, char **argv)
 	}
 	ys_drain_init(&L, &ops);
 	/* the TLS programs load while the main ones do, on other threads */
+	if (L.cfg.copts.tls)
+		L.cfg.copts.btf_elf = ys_tls_elf(&L.cfg.copts.btf_elf_size);
 	err = ys_capture_open(&L.cfg.copts, &ops, &L.cap);
+	if (!err)
+		paused = ys_release_pause();
 	if (!err && L.cfg.copts.tls) {
 		err = ys_tls_open(L.cap, &L.cfg.copts, &L.tls);
 		/* on by default, not asked for: say what is not seen, go on */
@@ -406,6 +411,7 @@ int ys_live_main(int argc, char **argv)
 	}
 	if (!err)
 		err = ys_capture_attach(L.cap);
+	ys_release_resume(paused);
 	if (err)
 		goto cleanup;	/* it said why: privileges, kernel */
 	hold_links(&L);

@@ -112,8 +112,14 @@ static int attach_gnutls(struct ys_tls *t)
 	return err;
 }
 
+const void *ys_tls_elf(size_t *size)
+{
+	return tls_bpf__elf_bytes(size);
+}
+
 int ys_tls_open(struct ys_capture *cap, const struct ys_capture_opts *o, struct ys_tls **out)
 {
+	LIBBPF_OPTS(bpf_object_open_opts, oo);
 	struct bpf_program *prog;
 	struct bpf_map *map;
 	struct ys_tls *t;
@@ -124,7 +130,8 @@ int ys_tls_open(struct ys_capture *cap, const struct ys_capture_opts *o, struct 
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
-	s = t->skel = tls_bpf__open();
+	oo.btf_custom_path = ys_capture_btf_path(cap);
+	s = t->skel = tls_bpf__open_opts(&oo);
 	if (!s) {
 		err = -errno;
 		ys_err("cannot open the TLS BPF object: %s", strerror(errno));

@@ -8,6 +8,8 @@
 
 struct ys_tls;
 
+/* The TLS object's ELF image (ys_capture_opts btf_elf). */
+const void *ys_tls_elf(size_t *size);
 /* Loads and attaches to every TLS library found; a library that is not
  * installed is skipped (said under -v). Errors as ys_capture_open's. */
 int ys_tls_open(struct ys_capture *cap, const struct ys_capture_opts *o, struct ys_tls **out);

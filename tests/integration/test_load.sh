@@ -105,4 +105,51 @@ check "YARASNOOP_LOADERS=x: starts all the same" kill -0 "$YSPID"
 got=$(names "$YSPID")
 check "YARASNOOP_LOADERS=x: each program of the run loaded once" test "$got" == "$WANT"
 ys_stop TERM
+# the kernel's BTF cut to what the relocations reach (user/kbtf.c): libbpf
+# relocates every program as it would against the whole of it
+CUT=$DIR/helpers/btfcut
+for h in $HOOKS enter-exit; do
+	"$CUT" --hooks "$h" >"$TMP/cut.$h" 2>&1
+	rc=$?
+	check "--hooks $h: each object relocated against the cut is loaded as against the whole BTF (exit $rc)" test $rc -eq 0
+	check "--hooks $h: both objects compared, no instruction differs" \
+		test "$(grep -cE '^(yarasnoop|tls): [1-9][0-9]* programs, [1-9][0-9]* instructions compared, 0 differ; [1-9][0-9]* rewritten' "$TMP/cut.$h")" -eq 2
+done
+kept=$(sed -n 's/^cut: \([0-9]*\) of \([0-9]*\) types.*/\1 \2/p' "$TMP/cut.$HOOKS")
+check "the cut is a small part of the kernel's BTF ($kept)" awk -v k="$kept" 'BEGIN { split(k, a, " "); exit !(a[1] > 100 && a[1] * 20 < a[2]) }'
+"$YARASNOOP" -v -r "$R" --no-control -o /dev/null -- true 2>"$TMP/v.cut"
+check "-v says how much of the kernel's BTF it kept" grep -qE '^yarasnoop: kernel BTF: [0-9]+ of its [0-9]+ types kept for the relocations' "$TMP/v.cut"
+YARASNOOP_BTF=kernel "$YARASNOOP" -v -r "$R" --no-control -o /dev/null -- true 2>"$TMP/v.whole"
+rc=$?
+check "YARASNOOP_BTF=kernel: runs, libbpf reading the whole BTF (exit $rc)" \
+	grep -q '^yarasnoop: kernel BTF: read whole by libbpf (YARASNOOP_BTF=kernel)' "$TMP/v.whole"
+check "YARASNOOP_BTF=kernel: exit 0" test $rc -eq 0
+# Other runs' ys-release wait while a start attaches (user/deferred_close.c):
+# a stand-in start holds the gate of /run/yarasnoop.release
+LOCKF=/run/yarasnoop.release
+$PY - "$TMP/gate" <<'PY' &
+import fcntl, os, struct, sys, time
+fd = os.open("/run/yarasnoop.release", os.O_RDWR | os.O_CREAT, 0o600)
+fcntl.fcntl(fd, fcntl.F_OFD_SETLKW, struct.pack("hhqqi", fcntl.F_WRLCK, 0, 0, 1, 0))
+open(sys.argv[1], "w").close()
+time.sleep(600)
+PY
+GATE=$!
+bg_track "$GATE"
+check "a stand-in start holds the gate" poll test -e "$TMP/gate"
+check "the lock file is root's, mode 0600, a regular file" test "$(stat -c '%U %a %F' "$LOCKF")" == "root 600 regular empty file"
+ys_start gate -v -r "$R" --no-tls -o /dev/null -- sleep 600
+check "a start that cannot pass the gate within its second goes on" kill -0 "$YSPID"
+check "... and says so under -v" grep -q "cannot lock $LOCKF (Resource temporarily unavailable)" "$TMP/gate.err"
+rel=$(release_of "$YSPID")
+ids=$(prog_ids "$YSPID")
+ys_stop TERM
+sleep 1
+held=$(prog_ids "$rel" | wc -l)
+check "its ys-release closes nothing while the gate is held ($held of $(wc -w <<<"$ids") programs held)" \
+	test "$held" -eq "$(wc -w <<<"$ids")"
+kill "$GATE"
+bwait "$GATE"
+# shellcheck disable=SC2086 # a list of ids
+check "once the gate is let go, its ys-release closes every link" poll progs_released $ids
 echo "1..$_n"

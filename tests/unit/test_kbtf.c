@@ -2,7 +2,8 @@
 /* Unit tests of the raw BTF walk (kbtf.c) against libbpf's own lookup: on
  * a BTF holding a type of every kind libbpf can write (so that every
  * size in the walk's table is crossed), on the running kernel's BTF, and
- * on files it must refuse. */
+ * on files it must refuse; and of the cut of it made for libbpf's
+ * relocations, read back by libbpf. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -157,6 +158,124 @@ static void test_vmlinux(void **state)
 	btf__free(k);
 }
 
+/* cut: the types of kernel (raw, at path) named by local, read back */
+static struct btf *cut_of(const char *path, const struct btf *local, uint32_t *kept)
+{
+	struct ys_kbtf k;
+	void *raw;
+	size_t len;
+	struct btf *out;
+
+	assert_int_equal(ys_kbtf_read(path, &k), 0);
+	assert_int_equal(ys_kbtf_min(&k, &local, 1, &raw, &len, kept), 0);
+	out = btf__new(raw, len);
+	assert_non_null(out);
+	assert_int_equal(btf__type_cnt(out), *kept + 1);
+	free(raw);
+	ys_kbtf_free(&k);
+	return out;
+}
+
+/* Members of a and b: names, offsets, kinds of their types, as they are. */
+static void same_members(const struct btf *ba, const struct btf_type *a, const struct btf *bb,
+			 const struct btf_type *b)
+{
+	assert_int_equal(btf_kind(a), btf_kind(b));
+	assert_int_equal(a->size, b->size);
+	assert_int_equal(btf_vlen(a), btf_vlen(b));
+	for (int i = 0; i < btf_vlen(a); i++) {
+		const struct btf_member *ma = btf_members(a) + i, *mb = btf_members(b) + i;
+
+		assert_string_equal(btf__name_by_offset(ba, ma->name_off), btf__name_by_offset(bb, mb->name_off));
+		assert_int_equal(ma->offset, mb->offset);
+		assert_int_equal(btf_kind(btf__type_by_id(ba, ma->type)), btf_kind(btf__type_by_id(bb, mb->type)));
+	}
+}
+
+static void test_cut_kinds(void **state)
+{
+	struct btf *b = every_kind(), *local = btf__new_empty(), *cut;
+	const struct btf_type *s, *u, *p;
+	char path[64];
+	const void *raw;
+	uint32_t size, kept;
+	int id;
+
+	(void)state;
+	raw = btf__raw_data(b, &size);
+	snprintf(path, sizeof(path), "%s/cut", dir);
+	write_file(path, raw, size);
+	/* a flavor of s, and u: as a BPF object's vmlinux.h would name them */
+	assert_true(btf__add_struct(local, "s___v2", 0) > 0);
+	assert_true(btf__add_union(local, "u", 0) > 0);
+	cut = cut_of(path, local, &kept);
+	id = btf__find_by_name_kind(cut, "s", BTF_KIND_STRUCT);
+	assert_true(id > 0);
+	s = btf__type_by_id(cut, id);
+	same_members(b, btf__type_by_id(b, btf__find_by_name_kind(b, "s", BTF_KIND_STRUCT)), cut, s);
+	/* s.b points to an int, no root: to void now */
+	p = btf__type_by_id(cut, btf_members(s)[1].type);
+	assert_true(btf_is_ptr(p));
+	assert_int_equal(p->type, 0);
+	u = btf__type_by_id(cut, btf__find_by_name_kind(cut, "u", BTF_KIND_UNION));
+	same_members(b, btf__type_by_id(b, btf__find_by_name_kind(b, "u", BTF_KIND_UNION)), cut, u);
+	/* u.z holds s by value: the same s */
+	assert_int_equal(btf_members(u)[2].type, id);
+	/* what no local type names is left out: s, u, int, the pointer */
+	assert_int_equal(kept, 4);
+	assert_true(btf__find_by_name_kind(cut, "e", BTF_KIND_ENUM) < 0);
+	assert_true(btf__find_by_name_kind(cut, "in_middle", BTF_KIND_FUNC) < 0);
+	btf__free(cut);
+	btf__free(local);
+	btf__free(b);
+}
+
+static void test_cut_vmlinux(void **state)
+{
+	static const char *const structs[] = { "task_struct", "file", "io_kiocb", "sock" };
+	struct btf *k, *local = btf__new_empty(), *cut;
+	const struct btf_type *t, *files;
+	uint32_t kept;
+	int id, ik;
+
+	(void)state;
+	if (access(VMLINUX, R_OK))
+		skip();
+	k = btf__parse(VMLINUX, NULL);
+	assert_non_null(k);
+	for (size_t i = 0; i < sizeof(structs) / sizeof(structs[0]); i++)
+		assert_true(btf__add_struct(local, structs[i], 0) > 0);
+	assert_true(btf__add_struct(local, "files_struct", 0) > 0);
+	assert_true(btf__add_enum(local, "iter_type", 4) > 0);
+	cut = cut_of(VMLINUX, local, &kept);
+	assert_true(kept > 100 && kept * 20 < btf__type_cnt(k));
+	for (size_t i = 0; i < sizeof(structs) / sizeof(structs[0]); i++) {
+		ik = btf__find_by_name_kind(k, structs[i], BTF_KIND_STRUCT);
+		id = btf__find_by_name_kind(cut, structs[i], BTF_KIND_STRUCT);
+		if (ik < 0) {
+			assert_true(id < 0);
+			continue;
+		}
+		assert_true(id > 0);
+		same_members(k, btf__type_by_id(k, ik), cut, btf__type_by_id(cut, id));
+	}
+	/* task->files: to the struct a local type names, still */
+	t = btf__type_by_id(cut, btf__find_by_name_kind(cut, "task_struct", BTF_KIND_STRUCT));
+	files = NULL;
+	for (int i = 0; i < btf_vlen(t); i++)
+		if (!strcmp(btf__name_by_offset(cut, btf_members(t)[i].name_off), "files"))
+			files = btf__type_by_id(cut, btf__type_by_id(cut, btf_members(t)[i].type)->type);
+	assert_non_null(files);
+	assert_string_equal(btf__name_by_offset(cut, files->name_off), "files_struct");
+	ik = btf__find_by_name_kind(k, "iter_type", BTF_KIND_ENUM);
+	id = btf__find_by_name_kind(cut, "iter_type", BTF_KIND_ENUM);
+	assert_true(ik > 0 && id > 0);
+	assert_int_equal(btf_vlen(btf__type_by_id(k, ik)), btf_vlen(btf__type_by_id(cut, id)));
+	btf__free(cut);
+	btf__free(local);
+	btf__free(k);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -178,6 +297,8 @@ int main(void)
 		cmocka_unit_test(test_every_kind),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_vmlinux),
+		cmocka_unit_test(test_cut_kinds),
+		cmocka_unit_test(test_cut_vmlinux),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);

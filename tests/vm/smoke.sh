@@ -101,6 +101,11 @@ for h in $HOOKS; do
 		skip "--hooks fexit: $(head -c 300 "$TMP/fexit.err")"
 		continue
 	fi
+	# this kernel's BTF cut to what the relocations reach (user/kbtf.c)
+	"$(dirname "$YARASNOOP")/helpers/btfcut" --hooks "$h" >"$TMP/cut.$h" 2>&1
+	check "--hooks $h: relocated against the cut of this kernel's BTF, both objects load as against the whole" \
+		test "$(grep -cE '^(yarasnoop|tls): [1-9][0-9]* programs, [0-9]* instructions compared, 0 differ' "$TMP/cut.$h")" -eq 2
+	head -n 8 "$TMP/cut.$h" | sed 's/^/# /'
 	rm -f "$TMP/written" "$TMP/ev.$h" "$TMP"/pw "$TMP"/r? "$TMP/reused_fd" "$TMP/held"
 	ys_start "s$h" -r "$R" --format json -o "$TMP/ev.$h" --hooks "$h" -- \
 		bash "$TMP/session.sh" "$TMP" "$RUN_LIMIT"
