@@ -63,6 +63,12 @@ struct ys_capture;
  * ys_capture_attach() waits for them and attaches them. Each prints one
  * line saying what is wrong and how to fix it; the error is then -EPERM
  * (privileges), -ENOTSUP (kernel support) or another -errno. */
+/* What can start before anything else (the rules' compiling): the kernel's
+ * BTF read, cut for the relocations, and the hooks' probe, on a thread;
+ * of o, hooks and btf_elf are read. Loads nothing. */
+int ys_capture_begin(const struct ys_capture_opts *o, struct ys_capture **out);
+/* *out: what ys_capture_begin() made, or NULL (begun here). On failure,
+ * *out is closed and NULL. */
 int ys_capture_open(const struct ys_capture_opts *o, const struct ys_record_ops *ops,
 		    struct ys_capture **out);
 int ys_capture_attach(struct ys_capture *c);

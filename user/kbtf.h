@@ -2,6 +2,7 @@
 #ifndef YS_KBTF_H
 #define YS_KBTF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -12,6 +13,7 @@ struct btf;
 struct ys_kbtf {
 	uint8_t *data;
 	size_t size;
+	bool mapped;		/* data is the file, mapped */
 	const uint8_t *types;	/* the type section */
 	const char *strs;	/* the string section */
 	uint32_t str_len;

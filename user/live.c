@@ -364,6 +364,12 @@ int ys_live_main(int argc, char **argv)
 		err = ys_config_default_rules(&L.cfg, defrules, sizeof(defrules));
 	if (err)
 		goto cleanup;
+	/* the kernel's BTF is read and cut while the rules compile */
+	if (L.cfg.copts.tls)
+		L.cfg.copts.btf_elf = ys_tls_elf(&L.cfg.copts.btf_elf_size);
+	err = ys_capture_begin(&L.cfg.copts, &L.cap);
+	if (err)
+		goto cleanup;
 	err = ys_yara_init();
 	if (err)
 		goto cleanup;
@@ -396,8 +402,6 @@ int ys_live_main(int argc, char **argv)
 	}
 	ys_drain_init(&L, &ops);
 	/* the TLS programs load while the main ones do, on other threads */
-	if (L.cfg.copts.tls)
-		L.cfg.copts.btf_elf = ys_tls_elf(&L.cfg.copts.btf_elf_size);
 	err = ys_capture_open(&L.cfg.copts, &ops, &L.cap);
 	if (!err)
 		paused = ys_release_pause();
