@@ -21,7 +21,8 @@
 #     gate       --fail-on-match on 128 MiB of 1 MiB writes: lossless vs not, vs untraced
 #     workers    lossless throughput with 1, 2, 4 writers and 1 vs N scan workers
 #     rules      each bundled rule's MB/s on the text that makes it slowest
-#     start      yarasnoop -- true: how long it takes, and where it goes
+#     start      yarasnoop -- true: how long it takes, and where it goes; with the
+#                kernel's whole BTF, one loader, --no-tls, right after another run
 #     hooks      each --hooks mode: untraced and traced dd, side by side
 #     work       real workloads (make -j2, python tests, tar czf, a shell
 #                under a pty), traced and untraced
@@ -822,6 +823,10 @@ start_run() {
 	notls) ;;
 	# right after another run: its ys-release detaches while this one attaches
 	again) "$YS" --no-control -o /dev/null -- true >/dev/null 2>&1 ;;
+	baseagain)
+		bin=$BENCH_START_BASE
+		"$bin" --no-control -o /dev/null -- true >/dev/null 2>&1
+		;;
 	esac
 	t0=$(now_ns)
 	tx=$(env "${env[@]}" "$bin" --no-control -o /dev/null $([[ $1 == notls ]] && echo --no-tls) \
@@ -846,7 +851,7 @@ bench_start() {
 	local n=$((REPS * 2)) i t1 cfg before cfgs="this whole serial notls again"
 	section "start: yarasnoop -- date, from exec to the command's exec (start) and to exit (total)"
 	need_root || return 0
-	[[ -n ${BENCH_START_BASE:-} ]] && cfgs="base $cfgs"
+	[[ -n ${BENCH_START_BASE:-} ]] && cfgs="base $cfgs baseagain"
 	for cfg in $cfgs; do
 		: >"$TMP/st.$cfg.exec"; : >"$TMP/st.$cfg.total"; : >"$TMP/st.$cfg.rel"
 	done
@@ -872,6 +877,7 @@ bench_start() {
 		again) d="... right after another run, its hooks still being released" ;;
 		notls) d="... --no-tls" ;;
 		base) d="BENCH_START_BASE ($BENCH_START_BASE)" ;;
+		baseagain) d="... BENCH_START_BASE right after another of its runs" ;;
 		esac
 		printf '   %-64s %9.1f %9.1f %9s\n' "$d" "$(calc %.1f "$(median <"$TMP/st.$cfg.exec") / 1e6")" \
 			"$(calc %.1f "$(median <"$TMP/st.$cfg.total") / 1e6")" \

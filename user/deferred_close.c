@@ -17,8 +17,9 @@ static int cmp_int(const void *a, const void *b)
 	return *(const int *)a - *(const int *)b;
 }
 
-/* Byte 0 of the lock file is the gate a start holds while it attaches; byte
- * 1 is held shared by each ys-release across one close. Attaching a BPF
+/* Byte 0 of the lock file is the gate starts hold (shared) while they
+ * attach; byte 1 is held by one ys-release across one close, or shared by
+ * the starts that wait for that close to end. Attaching a BPF
  * program to a perf event (a tracepoint, a uprobe) and detaching one both
  * take the kernel's bpf_event_mutex, and each detach holds it across an RCU
  * tasks-trace grace period: a start that attached while another run's
@@ -26,7 +27,7 @@ static int cmp_int(const void *a, const void *b)
  * 4 s, where 0.01 s is the rule). OFD locks: they go with the open file,
  * and with the process, however it ends. A ys-release that cannot pass
  * for 10 s in all (a start stopped while it attaches), or a start that
- * cannot for 1 s, goes on without. */
+ * cannot in 1 s (a ys-release stopped while it closes), goes on without. */
 #define RELEASE_LOCK "/run/yarasnoop.release"
 #define NAP_MS 5
 
@@ -73,7 +74,7 @@ static __attribute__((noreturn)) void child(const int *keep, int n, int go)
 		/* past the gate, and the only one closing (the kernel does one
 		 * at a time anyway): a start then waits for one close at most */
 		while (naps > 0) {
-			if (!lock_byte(lock, F_RDLCK, 0)) {
+			if (!lock_byte(lock, F_WRLCK, 0)) {
 				lock_byte(lock, F_UNLCK, 0);
 				if (!lock_byte(lock, F_WRLCK, 1))
 					break;
@@ -130,12 +131,13 @@ int ys_release_pause(void)
 		return -1;
 	}
 	/* the gate first, so that no ys-release begins another close; then
-	 * the close under way ends; 1 s at most (another start stopped while
-	 * it attaches holds both) */
+	 * the close under way ends; 1 s at most (a ys-release stopped while
+	 * it closes holds byte 1). Starts share both: they do not wait for
+	 * each other. */
 	for (int byte = 0, naps = 1000 / NAP_MS; byte < 2; naps--) {
 		const struct timespec nap = { .tv_nsec = NAP_MS * 1000 * 1000 };
 
-		if (!lock_byte(fd, F_WRLCK, byte)) {
+		if (!lock_byte(fd, F_RDLCK, byte)) {
 			byte++;
 			continue;
 		}

@@ -124,32 +124,47 @@ rc=$?
 check "YARASNOOP_BTF=kernel: runs, libbpf reading the whole BTF (exit $rc)" \
 	grep -q '^yarasnoop: kernel BTF: read whole by libbpf (YARASNOOP_BTF=kernel)' "$TMP/v.whole"
 check "YARASNOOP_BTF=kernel: exit 0" test $rc -eq 0
-# Other runs' ys-release wait while a start attaches (user/deferred_close.c):
-# a stand-in start holds the gate of /run/yarasnoop.release
+# Other runs' ys-release wait while a start attaches (user/deferred_close.c).
+# stand_in NAME TYPE BYTE: a process holding that lock of /run/yarasnoop.release
+# (r: shared, as starts hold byte 0 while they attach; w: as a ys-release
+# holds byte 1 while it closes), in $STAND once it holds it
 LOCKF=/run/yarasnoop.release
-$PY - "$TMP/gate" <<'PY' &
+stand_in() {
+	$PY - "$TMP/$1" "$2" "$3" <<'PY' &
 import fcntl, os, struct, sys, time
 fd = os.open("/run/yarasnoop.release", os.O_RDWR | os.O_CREAT, 0o600)
-fcntl.fcntl(fd, fcntl.F_OFD_SETLKW, struct.pack("hhqqi", fcntl.F_WRLCK, 0, 0, 1, 0))
+kind = fcntl.F_RDLCK if sys.argv[2] == "r" else fcntl.F_WRLCK
+fcntl.fcntl(fd, fcntl.F_OFD_SETLKW, struct.pack("hhqqi", kind, 0, int(sys.argv[3]), 1, 0))
 open(sys.argv[1], "w").close()
 time.sleep(600)
 PY
-GATE=$!
-bg_track "$GATE"
-check "a stand-in start holds the gate" poll test -e "$TMP/gate"
+	STAND=$!
+	bg_track "$STAND"
+	poll test -e "$TMP/$1"
+}
+stand_in gate r 0
+check "a stand-in start holds the gate" test -e "$TMP/gate"
 check "the lock file is root's, mode 0600, a regular file" test "$(stat -c '%U %a %F' "$LOCKF")" == "root 600 regular empty file"
 ys_start gate -v -r "$R" --no-tls -o /dev/null -- sleep 600
-check "a start that cannot pass the gate within its second goes on" kill -0 "$YSPID"
-check "... and says so under -v" grep -q "cannot lock $LOCKF (Resource temporarily unavailable)" "$TMP/gate.err"
+check "a start beside another start attaching is not held" kill -0 "$YSPID"
+check "... and passes the gate (nothing said under -v)" test "$(grep -c "cannot lock $LOCKF" "$TMP/gate.err")" -eq 0
 rel=$(release_of "$YSPID")
 ids=$(prog_ids "$YSPID")
 ys_stop TERM
 sleep 1
 held=$(prog_ids "$rel" | wc -l)
-check "its ys-release closes nothing while the gate is held ($held of $(wc -w <<<"$ids") programs held)" \
+check "its ys-release closes nothing while a start holds the gate ($held of $(wc -w <<<"$ids") programs held)" \
 	test "$held" -eq "$(wc -w <<<"$ids")"
-kill "$GATE"
-bwait "$GATE"
+kill "$STAND"
+bwait "$STAND"
 # shellcheck disable=SC2086 # a list of ids
 check "once the gate is let go, its ys-release closes every link" poll progs_released $ids
+# a ys-release stopped in the middle of a close: a start waits a second, no more
+stand_in closing w 1
+ys_start stuck -v -r "$R" --no-tls -o /dev/null -- sleep 600
+check "a start whose predecessor's close never ends goes on" kill -0 "$YSPID"
+check "... and says so under -v" grep -q "cannot lock $LOCKF (Resource temporarily unavailable)" "$TMP/stuck.err"
+ys_stop TERM
+kill "$STAND"
+bwait "$STAND"
 echo "1..$_n"
