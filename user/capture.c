@@ -68,6 +68,10 @@ struct ys_capture {
 	bool probing;
 	bool probe_wanted;	/* the hooks' probe: auto, fexit */
 	int probe_err;
+	pthread_t maps;		/* maps_thread() */
+	bool making_maps;
+	int maps_err;
+	const char *maps_what;	/* what failed, when maps_err */
 	/* the part of the kernel's BTF our relocations reach (kbtf.h), in a
 	 * memfd the loaders and TLS open by path; -1: libbpf reads it all */
 	int btf_fd;
@@ -604,12 +608,15 @@ static void *load_thread(void *arg)
 }
 
 /* How many instances load the programs: the verifier runs on the loading
- * thread's CPU, so one per CPU but the one the TLS programs load on. More
- * would only compete: each instance costs CPU of its own (vmlinux BTF
- * parsed, relocations), 20 to 50 ms on a 6.18 guest. */
-static int loaders_wanted(bool tls)
+ * thread's CPU, so one per CPU, TLS's beside them. An instance costs CPU
+ * of its own: 20 to 50 ms while each parsed the kernel's whole BTF, when
+ * one loader beside TLS was the faster on 2 CPUs; now that only the first
+ * parses it (the cut serves the rest), two beside TLS are: everything
+ * attached at 166 to 176 ms from main, against 181 to 198 (5 runs each,
+ * alternating, timestamps by hand). */
+static int loaders_wanted(void)
 {
-	long n = sysconf(_SC_NPROCESSORS_ONLN) - (tls ? 1 : 0);
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	const char *env = getenv("YARASNOOP_LOADERS");
 
 	if (env && atoi(env) > 0)
@@ -875,11 +882,55 @@ cleanup:
 	return fd;
 }
 
+/* The maps, made by an instance of the object that loads no program: a
+ * BTF of one type stands for the kernel's, which libbpf would parse (5 MB,
+ * 30 to 50 ms) for the relocations of programs it does not load. Runs on
+ * a thread of its own; what it says, ys_capture_open() says. */
+static int make_maps(struct ys_capture *c)
+{
+	char btf_path[64];
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .btf_custom_path = btf_path);
+	struct bpf_program *prog;
+	int err, no_btf;
+
+	no_btf = empty_btf(btf_path, sizeof(btf_path));
+	if (no_btf < 0)
+		open_opts.btf_custom_path = NULL;
+	c->skel = yarasnoop_bpf__open_opts(&open_opts);
+	if (!c->skel) {
+		err = -errno;
+		c->maps_what = "cannot open the BPF object";
+		goto cleanup;
+	}
+	err = configure(c, c->skel);	/* it says what is wrong */
+	if (err)
+		goto cleanup;
+	bpf_object__for_each_program(prog, c->skel->obj)
+		bpf_program__set_autoload(prog, false);
+	err = yarasnoop_bpf__load(c->skel);
+	if (err)
+		c->maps_what = "the kernel refused yarasnoop's BPF maps";
+cleanup:
+	if (no_btf >= 0)
+		close(no_btf);
+	return err;
+}
+
+static void *maps_thread(void *arg)
+{
+	struct ys_capture *c = arg;
+
+	c->maps_err = make_maps(c);
+	return NULL;
+}
+
 int ys_capture_begin(const struct ys_capture_opts *o, struct ys_capture **out)
 {
 	struct ys_capture *c;
 
 	*out = NULL;
+	keep_debug = o->verifier_stats;
+	libbpf_set_print(libbpf_print);
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
@@ -887,19 +938,33 @@ int ys_capture_begin(const struct ys_capture_opts *o, struct ys_capture **out)
 	c->btf_fd = -1;
 	c->btf_elf = o->btf_elf;
 	c->btf_elf_size = o->btf_elf_size;
+	c->ncpus = libbpf_num_possible_cpus();
+	/* the maps' settings: what the options say, set before the rules
+	 * compile (ring and table sizes, filters), read by that thread only
+	 * until ys_capture_open() has joined it */
+	c->opts = *o;
+	size_maps(o, &c->sizes);
 	probe_hooks(c, o->hooks);
+	if (!pthread_create(&c->maps, NULL, maps_thread, c))
+		c->making_maps = true;
+	else
+		maps_thread(c);
 	*out = c;
 	return 0;
+}
+
+static void join_maps(struct ys_capture *c)
+{
+	if (c->making_maps)
+		pthread_join(c->maps, NULL);
+	c->making_maps = false;
 }
 
 int ys_capture_open(const struct ys_capture_opts *o, const struct ys_record_ops *ops,
 		    struct ys_capture **out)
 {
-	char btf_path[64];
-	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .btf_custom_path = btf_path);
-	struct bpf_program *prog;
 	struct ys_capture *c = *out;
-	int err, no_btf = -1;
+	int err;
 
 	err = ys_check_privileges();
 	if (!err)
@@ -910,43 +975,21 @@ int ys_capture_open(const struct ys_capture_opts *o, const struct ys_record_ops 
 		err = ys_capture_begin(o, &c);
 	if (err)
 		goto cleanup;
-	keep_debug = o->verifier_stats;
-	libbpf_set_print(libbpf_print);
-	c->ops = *ops;
-	c->ncpus = libbpf_num_possible_cpus();
-	c->opts = *o;
-	size_maps(o, &c->sizes);
-	/* the maps' instance loads no program: a BTF of one type stands for
-	 * the kernel's, which libbpf would parse (5 MB, 30 to 50 ms) for the
-	 * relocations of programs it does not load */
-	no_btf = empty_btf(btf_path, sizeof(btf_path));
-	if (no_btf < 0)
-		open_opts.btf_custom_path = NULL;
-	c->skel = yarasnoop_bpf__open_opts(&open_opts);
-	if (!c->skel) {
-		err = -errno;
-		ys_err("cannot open the BPF object: %s", strerror(errno));
-		goto cleanup;
-	}
-	err = configure(c, c->skel);
-	if (err)
-		goto cleanup;
 	/* The maps first, alone, then the programs in several instances at
 	 * once, sharing them: the kernel verifies each program on the CPU of
 	 * the thread that loads it, and that is most of a start. */
-	bpf_object__for_each_program(prog, c->skel->obj)
-		bpf_program__set_autoload(prog, false);
-	err = yarasnoop_bpf__load(c->skel);
-	if (no_btf >= 0)
-		close(no_btf);
-	no_btf = -1;
-	if (err) {
-		ys_err("the kernel refused yarasnoop's BPF maps (%s)%s", strerror(-err),
+	join_maps(c);
+	err = c->maps_err;
+	if (err && c->maps_what) {
+		ys_err("%s (%s)%s", c->maps_what, strerror(-err),
 		       ys_verbose ? "; libbpf said:" : "; run with -v to see libbpf's log");
 		show_bpf_log();
 		err = -ENOTSUP;
-		goto cleanup;
 	}
+	if (err)
+		goto cleanup;
+	c->ops = *ops;
+	c->opts = *o;
 	if (o->cgroup) {
 		err = set_cgroup(c, YS_CG_FILTER, "--cgroup", o->cgroup);
 		if (err)
@@ -960,7 +1003,7 @@ int ys_capture_open(const struct ys_capture_opts *o, const struct ys_record_ops 
 	err = choose_hooks(c, o->hooks);
 	if (err)
 		goto cleanup;
-	c->nloaders = loaders_wanted(o->tls);
+	c->nloaders = loaders_wanted();
 	err = start_loaders(c);
 	if (err) {
 		ys_err("cannot open the BPF object: %s", strerror(-err));
@@ -969,8 +1012,6 @@ int ys_capture_open(const struct ys_capture_opts *o, const struct ys_record_ops 
 	*out = c;
 	return 0;
 cleanup:
-	if (no_btf >= 0)
-		close(no_btf);
 	ys_capture_close(c);
 	*out = NULL;
 	return err;
@@ -1078,6 +1119,7 @@ void ys_capture_close(struct ys_capture *c)
 		return;
 	if (c->probing)
 		pthread_join(c->probe, NULL);
+	join_maps(c);
 	ring_buffer__free(c->rb);
 	if (c->cons_pos)
 		munmap((void *)c->cons_pos, sysconf(_SC_PAGESIZE));
