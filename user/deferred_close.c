@@ -18,16 +18,19 @@ static int cmp_int(const void *a, const void *b)
 }
 
 /* Byte 0 of the lock file is the gate starts hold (shared) while they
- * attach; byte 1 is held by one ys-release across one close, or shared by
- * the starts that wait for that close to end. Attaching a BPF
+ * attach; byte 1 is held by the one ys-release that closes a link, so that
+ * a start arriving finds at most one close under way. Attaching a BPF
  * program to a perf event (a tracepoint, a uprobe) and detaching one both
  * take the kernel's bpf_event_mutex, and each detach holds it across an RCU
  * tasks-trace grace period: a start that attached while another run's
  * ys-release closed its 40 links waited behind each of those closes (1 to
- * 4 s, where 0.01 s is the rule). OFD locks: they go with the open file,
- * and with the process, however it ends. A ys-release that cannot pass
- * for 10 s in all (a start stopped while it attaches), or a start that
- * cannot in 1 s (a ys-release stopped while it closes), goes on without. */
+ * 4 s, where 0.01 s is the rule); now its first attach waits for the one
+ * close under way, in the kernel. OFD locks: they go with the open file,
+ * and with the process, however it ends. A ys-release kept out for 10 s
+ * in all by starts (one stopped while it attaches), or for 10 min by the
+ * others' closes (one stopped in a close), closes the rest at once; a
+ * start that cannot pass the gate in 1 s (a ys-release stopped there)
+ * goes on without it. */
 #define RELEASE_LOCK "/run/yarasnoop.release"
 #define NAP_MS 5
 
@@ -46,7 +49,9 @@ static __attribute__((noreturn)) void child(const int *keep, int n, int go)
 	struct __user_cap_data_struct none[2] = { { 0 } };
 	const struct timespec nap = { .tv_nsec = NAP_MS * 1000 * 1000 };
 	unsigned int next = 0;
-	int lock, naps = 10000 / NAP_MS;	/* 10 s in all */
+	/* in all: 10 s held by starts; 10 min behind the other ys-release,
+	 * which close at the kernel's pace (75 ms a link) */
+	int lock, gate_naps = 10000 / NAP_MS, queue_naps = 600000 / NAP_MS;
 	char c;
 
 	/* it only waits: no privilege, no terminal's signals, not a second
@@ -73,14 +78,16 @@ static __attribute__((noreturn)) void child(const int *keep, int n, int go)
 			continue;
 		/* past the gate, and the only one closing (the kernel does one
 		 * at a time anyway): a start then waits for one close at most */
-		while (naps > 0) {
-			if (!lock_byte(lock, F_WRLCK, 0)) {
+		while (gate_naps > 0 && queue_naps > 0) {
+			if (lock_byte(lock, F_WRLCK, 0)) {
+				gate_naps--;	/* a start attaches */
+			} else {
 				lock_byte(lock, F_UNLCK, 0);
 				if (!lock_byte(lock, F_WRLCK, 1))
 					break;
+				queue_naps--;	/* another ys-release closes */
 			}
 			nanosleep(&nap, NULL);
-			naps--;
 		}
 		close(keep[i]);
 		lock_byte(lock, F_UNLCK, 1);
@@ -130,17 +137,11 @@ int ys_release_pause(void)
 		       strerror(errno));
 		return -1;
 	}
-	/* the gate first, so that no ys-release begins another close; then
-	 * the close under way ends; 1 s at most (a ys-release stopped while
-	 * it closes holds byte 1). Starts share both: they do not wait for
-	 * each other. */
-	for (int byte = 0, naps = 1000 / NAP_MS; byte < 2; naps--) {
+	/* shared: starts do not wait for each other; a ys-release holds it
+	 * for an instant, unless stopped there */
+	for (int naps = 1000 / NAP_MS; lock_byte(fd, F_RDLCK, 0); naps--) {
 		const struct timespec nap = { .tv_nsec = NAP_MS * 1000 * 1000 };
 
-		if (!lock_byte(fd, F_RDLCK, byte)) {
-			byte++;
-			continue;
-		}
 		if (naps <= 0 || (errno != EAGAIN && errno != EACCES)) {
 			ys_dbg("cannot lock %s (%s): a start may wait for other runs' releases",
 			       RELEASE_LOCK, strerror(errno));

@@ -15,13 +15,12 @@ int ys_deferred_close_begin(const int *fds, int n);
 /* The caller has closed its copies: the child closes its own and exits. */
 void ys_deferred_close_go(int handle);
 
-/* Around a start's attaching: waits until no ys-release (this run's
- * predecessors') is closing a link, and keeps them from closing another
- * until ys_release_resume(); both sides take the kernel's lock that each
- * such close holds across a grace period. Starts do not wait for each
- * other. Returns the handle, or -1 when the lock file
- * (/run/yarasnoop.release) cannot be had within 1 s (then nothing is
- * paused). */
+/* Around a start's attaching: keeps every ys-release (this run's
+ * predecessors') from beginning another close until ys_release_resume();
+ * both sides take the kernel's lock that each such close holds across a
+ * grace period. Starts do not wait for each other. Returns the handle, or
+ * -1 when the lock file (/run/yarasnoop.release) cannot be had within 1 s
+ * (then nothing is paused). */
 int ys_release_pause(void);
 void ys_release_resume(int handle);
 

@@ -126,8 +126,8 @@ check "YARASNOOP_BTF=kernel: runs, libbpf reading the whole BTF (exit $rc)" \
 check "YARASNOOP_BTF=kernel: exit 0" test $rc -eq 0
 # Other runs' ys-release wait while a start attaches (user/deferred_close.c).
 # stand_in NAME TYPE BYTE: a process holding that lock of /run/yarasnoop.release
-# (r: shared, as starts hold byte 0 while they attach; w: as a ys-release
-# holds byte 1 while it closes), in $STAND once it holds it
+# (r: shared, as starts hold byte 0 while they attach; w: exclusive, as a
+# ys-release holds it an instant), in $STAND once it holds it
 LOCKF=/run/yarasnoop.release
 stand_in() {
 	$PY - "$TMP/$1" "$2" "$3" <<'PY' &
@@ -159,10 +159,10 @@ kill "$STAND"
 bwait "$STAND"
 # shellcheck disable=SC2086 # a list of ids
 check "once the gate is let go, its ys-release closes every link" poll progs_released $ids
-# a ys-release stopped in the middle of a close: a start waits a second, no more
-stand_in closing w 1
+# a ys-release stopped at the gate: a start waits a second, no more
+stand_in closing w 0
 ys_start stuck -v -r "$R" --no-tls -o /dev/null -- sleep 600
-check "a start whose predecessor's close never ends goes on" kill -0 "$YSPID"
+check "a start whose predecessor's ys-release is stuck at the gate goes on" kill -0 "$YSPID"
 check "... and says so under -v" grep -q "cannot lock $LOCKF (Resource temporarily unavailable)" "$TMP/stuck.err"
 ys_stop TERM
 kill "$STAND"
