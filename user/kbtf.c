@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -287,6 +288,12 @@ static void keep(struct cut *c, uint32_t id)
 	}
 }
 
+static bool modifier(uint32_t kind)
+{
+	return kind == BTF_KIND_CONST || kind == BTF_KIND_VOLATILE || kind == BTF_KIND_RESTRICT ||
+	       kind == BTF_KIND_TYPE_TAG || kind == BTF_KIND_TYPEDEF;
+}
+
 /* A pointer's target: through modifiers and typedefs to a root, or 0. */
 static uint32_t pointee(const struct cut *c, uint32_t id)
 {
@@ -295,99 +302,10 @@ static uint32_t pointee(const struct cut *c, uint32_t id)
 
 		if (c->root[id])
 			return id;
-		switch (BTF_INFO_KIND(t.info)) {
-		case BTF_KIND_CONST:
-		case BTF_KIND_VOLATILE:
-		case BTF_KIND_RESTRICT:
-		case BTF_KIND_TYPE_TAG:
-		case BTF_KIND_TYPEDEF:
-			id = t.type;
-			break;
-		default:
+		if (!modifier(BTF_INFO_KIND(t.info)))
 			return 0;
-		}
+		id = t.type;
 	}
-	return 0;
-}
-
-/* Keeps what type id holds by value. */
-static int follow(struct cut *c, uint32_t id)
-{
-	struct btf_type t = type_at(c->k, id);
-	const uint8_t *more = c->k->types + c->k->off[id] + sizeof(t);
-	uint32_t vlen = BTF_INFO_VLEN(t.info);
-
-	switch (BTF_INFO_KIND(t.info)) {
-	case BTF_KIND_INT:
-	case BTF_KIND_ENUM:
-	case BTF_KIND_ENUM64:
-	case BTF_KIND_FWD:
-	case BTF_KIND_FLOAT:
-		return 0;
-	case BTF_KIND_PTR:
-		keep(c, pointee(c, t.type));
-		return 0;
-	case BTF_KIND_CONST:
-	case BTF_KIND_VOLATILE:
-	case BTF_KIND_RESTRICT:
-	case BTF_KIND_TYPE_TAG:
-	case BTF_KIND_TYPEDEF:
-		keep(c, t.type);
-		return 0;
-	case BTF_KIND_ARRAY: {
-		struct btf_array a;
-
-		memcpy(&a, more, sizeof(a));
-		keep(c, a.type);
-		keep(c, a.index_type);
-		return 0;
-	}
-	case BTF_KIND_STRUCT:
-	case BTF_KIND_UNION:
-		for (uint32_t i = 0; i < vlen; i++) {
-			struct btf_member m;
-
-			memcpy(&m, more + i * sizeof(m), sizeof(m));
-			keep(c, m.type);
-		}
-		return 0;
-	case BTF_KIND_FUNC_PROTO:	/* a root typedef's */
-		keep(c, t.type);
-		for (uint32_t i = 0; i < vlen; i++) {
-			struct btf_param pa;
-
-			memcpy(&pa, more + i * sizeof(pa), sizeof(pa));
-			keep(c, pa.type);
-		}
-		return 0;
-	default:
-		/* functions, variables, sections: no type holds one */
-		return -EINVAL;
-	}
-}
-
-/* A name in the new string section: appended, its offset. */
-static int add_str(uint8_t **strs, size_t *len, size_t *cap, const char *s, uint32_t *off)
-{
-	size_t n;
-
-	if (!s || !*s) {
-		*off = 0;
-		return 0;
-	}
-	n = strlen(s) + 1;
-	if (*len + n > *cap) {
-		size_t want = (*cap ? *cap * 2 : 4096) + n;
-		uint8_t *more = realloc(*strs, want);
-
-		if (!more)
-			return -ENOMEM;
-		*strs = more;
-		*cap = want;
-	}
-	memcpy(*strs + *len, s, n);
-	*off = (uint32_t)*len;
-	*len += n;
 	return 0;
 }
 
@@ -396,81 +314,143 @@ static uint32_t renum(const struct cut *c, uint32_t id)
 	return id && id <= c->k->n ? c->newid[id] : 0;
 }
 
+/* The type id at off in src: kept (dst NULL), or written at off in dst
+ * under its new number. A pointer's is its root target, or void. */
+static void ref(struct cut *c, const uint8_t *src, uint8_t *dst, size_t off, bool ptr)
+{
+	uint32_t id;
+
+	memcpy(&id, src + off, sizeof(id));
+	if (ptr)
+		id = pointee(c, id);
+	if (!dst) {
+		keep(c, id);
+		return;
+	}
+	id = renum(c, id);
+	memcpy(dst + off, &id, sizeof(id));
+}
+
+/* Every type id the type at src refers to, through ref(): what a struct
+ * or a union holds, an array's element and index, a modifier's or a
+ * function prototype's type and its parameters', a pointer's target. The
+ * walk of the kept types keeps them (dst NULL); the copy renumbers them. */
+static int refs(struct cut *c, const uint8_t *src, uint8_t *dst)
+{
+	const size_t more = sizeof(struct btf_type), type = offsetof(struct btf_type, type);
+	struct btf_type t;
+	uint32_t kind, vlen;
+
+	memcpy(&t, src, sizeof(t));
+	kind = BTF_INFO_KIND(t.info);
+	vlen = BTF_INFO_VLEN(t.info);
+	switch (kind) {
+	case BTF_KIND_INT:
+	case BTF_KIND_ENUM:
+	case BTF_KIND_ENUM64:
+	case BTF_KIND_FWD:
+	case BTF_KIND_FLOAT:
+		return 0;
+	case BTF_KIND_PTR:
+		ref(c, src, dst, type, true);
+		return 0;
+	case BTF_KIND_ARRAY:
+		ref(c, src, dst, more + offsetof(struct btf_array, type), false);
+		ref(c, src, dst, more + offsetof(struct btf_array, index_type), false);
+		return 0;
+	case BTF_KIND_STRUCT:
+	case BTF_KIND_UNION:
+		for (uint32_t i = 0; i < vlen; i++)
+			ref(c, src, dst, more + i * sizeof(struct btf_member) + offsetof(struct btf_member, type),
+			    false);
+		return 0;
+	case BTF_KIND_FUNC_PROTO:	/* a root typedef's */
+		ref(c, src, dst, type, false);
+		for (uint32_t i = 0; i < vlen; i++)
+			ref(c, src, dst, more + i * sizeof(struct btf_param) + offsetof(struct btf_param, type),
+			    false);
+		return 0;
+	default:
+		if (!modifier(kind))
+			return -EINVAL;	/* functions, variables, sections: no type holds one */
+		ref(c, src, dst, type, false);
+		return 0;
+	}
+}
+
+/* Room in *buf for need bytes past len. */
+static int grow(uint8_t **buf, size_t *cap, size_t len, size_t need)
+{
+	size_t want;
+	uint8_t *more;
+
+	if (len + need <= *cap)
+		return 0;
+	want = (*cap ? *cap * 2 : 4096) + need;
+	more = realloc(*buf, want);
+	if (!more)
+		return -ENOMEM;
+	*buf = more;
+	*cap = want;
+	return 0;
+}
+
+/* A name in the new string section: appended, its offset. */
+static int add_str(uint8_t **strs, size_t *len, size_t *cap, const char *s, uint32_t *off)
+{
+	size_t n;
+
+	*off = 0;
+	if (!s || !*s)
+		return 0;
+	n = strlen(s) + 1;
+	if (grow(strs, cap, *len, n))
+		return -ENOMEM;
+	memcpy(*strs + *len, s, n);
+	*off = (uint32_t)*len;
+	*len += n;
+	return 0;
+}
+
 /* The kept types, renumbered, with their names, after a header. */
-static int emit(const struct cut *c, void **out, size_t *len)
+static int emit(struct cut *c, void **out, size_t *len)
 {
 	uint8_t *types = NULL, *strs = NULL, *raw;
-	size_t tlen = 0, slen = 1, scap = 4096, tcap = 0;
+	size_t tlen = 0, slen = 1, scap = 0, tcap = 0;
 	struct btf_header h = { .magic = BTF_MAGIC, .version = BTF_VERSION, .hdr_len = sizeof(h) };
 	int err = -ENOMEM;
 
-	strs = calloc(1, scap);
-	if (!strs)
+	if (grow(&strs, &scap, 0, 1))
 		goto cleanup;
+	strs[0] = 0;	/* the empty name */
 	for (uint32_t i = 0; i < c->kept; i++) {
-		uint32_t id = c->order[i], kind, vlen;
-		struct btf_type t = type_at(c->k, id);
+		const uint8_t *src = c->k->types + c->k->off[c->order[i]];
+		struct btf_type t;
+		uint32_t kind, vlen;
 		size_t size;
 		uint8_t *p;
 
+		memcpy(&t, src, sizeof(t));
 		kind = BTF_INFO_KIND(t.info);
 		vlen = BTF_INFO_VLEN(t.info);
 		size = sizeof(t) + fixed[kind] + (size_t)per[kind] * vlen;
-		if (tlen + size > tcap) {
-			size_t want = (tcap ? tcap * 2 : 65536) + size;
-			uint8_t *more = realloc(types, want);
-
-			if (!more)
-				goto cleanup;
-			types = more;
-			tcap = want;
-		}
-		p = types + tlen;
-		memcpy(p, c->k->types + c->k->off[id], size);
-		tlen += size;
-		err = add_str(&strs, &slen, &scap, str_at(c->k, t.name_off), &t.name_off);
-		if (err)
+		if (grow(&types, &tcap, tlen, size))
 			goto cleanup;
-		err = -ENOMEM;
-		if (kind == BTF_KIND_PTR)
-			t.type = renum(c, pointee(c, t.type));
-		else if (kind == BTF_KIND_CONST || kind == BTF_KIND_VOLATILE || kind == BTF_KIND_RESTRICT ||
-			 kind == BTF_KIND_TYPE_TAG || kind == BTF_KIND_TYPEDEF || kind == BTF_KIND_FUNC_PROTO)
-			t.type = renum(c, t.type);
-		memcpy(p, &t, sizeof(t));
-		p += sizeof(t);
-		if (kind == BTF_KIND_ARRAY) {
-			struct btf_array a;
+		p = types + tlen;
+		tlen += size;
+		memcpy(p, src, size);
+		if (refs(c, src, p))
+			goto cleanup;
+		/* the names: the type's first word, and each member's */
+		for (uint32_t j = 0; j <= vlen; j++) {
+			uint8_t *at = j ? p + sizeof(t) + fixed[kind] + (j - 1) * per[kind] : p;
+			uint32_t name;
 
-			memcpy(&a, p, sizeof(a));
-			a.type = renum(c, a.type);
-			a.index_type = renum(c, a.index_type);
-			memcpy(p, &a, sizeof(a));
-		}
-		for (uint32_t j = 0; j < vlen; j++) {
-			uint32_t name;	/* each member's first word is its name */
-			uint8_t *m = p + fixed[kind] + j * per[kind];
-
-			memcpy(&name, m, sizeof(name));
-			err = add_str(&strs, &slen, &scap, str_at(c->k, name), &name);
-			if (err)
+			memcpy(&name, at, sizeof(name));
+			if (add_str(&strs, &slen, &scap, str_at(c->k, name), &name))
 				goto cleanup;
-			memcpy(m, &name, sizeof(name));
-			if (kind == BTF_KIND_STRUCT || kind == BTF_KIND_UNION) {
-				struct btf_member mb;
-
-				memcpy(&mb, m, sizeof(mb));
-				mb.type = renum(c, mb.type);
-				memcpy(m, &mb, sizeof(mb));
-			} else if (kind == BTF_KIND_FUNC_PROTO) {
-				struct btf_param pa;
-
-				memcpy(&pa, m, sizeof(pa));
-				pa.type = renum(c, pa.type);
-				memcpy(m, &pa, sizeof(pa));
-			}
+			memcpy(at, &name, sizeof(name));
 		}
-		err = -ENOMEM;
 	}
 	h.type_len = (uint32_t)tlen;
 	h.str_off = (uint32_t)tlen;
@@ -527,7 +507,7 @@ int ys_kbtf_min(const struct ys_kbtf *k, const struct btf *const *locals, int nl
 	}
 	/* order grows as it is walked: what the kept types hold is kept */
 	for (uint32_t i = 0; i < c.kept; i++) {
-		err = follow(&c, c.order[i]);
+		err = refs(&c, k->types + k->off[c.order[i]], NULL);
 		if (err)
 			goto cleanup;
 	}
