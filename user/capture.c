@@ -599,6 +599,16 @@ void ys_capture_hold_links(struct ys_capture *c, const int *extra, int nextra)
 		c->release = ys_deferred_close_begin(fds, n);
 }
 
+/* fn(arg) on a thread of its own (true: join it), or here when no thread
+ * can be made. */
+static bool run_on_thread(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	if (!pthread_create(t, NULL, fn, arg))
+		return true;
+	fn(arg);
+	return false;
+}
+
 static void *load_thread(void *arg)
 {
 	struct loader *l = arg;
@@ -705,10 +715,7 @@ static int start_loaders(struct ys_capture *c)
 	for (int l = 0; l < c->nloaders; l++) {
 		struct loader *ld = &c->loaders[l];
 
-		if (!pthread_create(&ld->thread, NULL, load_thread, ld))
-			ld->started = true;
-		else
-			load_thread(ld);
+		ld->started = run_on_thread(&ld->thread, load_thread, ld);
 	}
 	return 0;
 }
@@ -827,10 +834,7 @@ static void probe_hooks(struct ys_capture *c, enum ys_hooks want)
 	c->probe_wanted = want == YS_HOOKS_AUTO || want == YS_HOOKS_FEXIT;
 	if (!c->probe_wanted)
 		snprintf(c->hooks_why, sizeof(c->hooks_why), "chosen with --hooks");
-	if (!pthread_create(&c->probe, NULL, kernel_btf_thread, c))
-		c->probing = true;
-	else
-		kernel_btf_thread(c);
+	c->probing = run_on_thread(&c->probe, kernel_btf_thread, c);
 }
 
 /* The probe's answer: trampolines, or the tracepoints. */
@@ -945,10 +949,7 @@ int ys_capture_begin(const struct ys_capture_opts *o, struct ys_capture **out)
 	c->opts = *o;
 	size_maps(o, &c->sizes);
 	probe_hooks(c, o->hooks);
-	if (!pthread_create(&c->maps, NULL, maps_thread, c))
-		c->making_maps = true;
-	else
-		maps_thread(c);
+	c->making_maps = run_on_thread(&c->maps, maps_thread, c);
 	*out = c;
 	return 0;
 }
