@@ -468,6 +468,21 @@ static void publish_memory(struct ys_shard *sh)
 	}
 }
 
+/* One stream over --max-streams is one eviction, whichever worker claims it
+ * first: two workers that both saw the table one over while the first one's
+ * eviction was under way would each evict one, and hold one under the
+ * limit. */
+static bool claim_eviction(struct ys_live *L)
+{
+	uint64_t claimed = atomic_load(&L->evicting);
+
+	do {
+		if ((int64_t)(atomic_load(&L->streams) - claimed) <= (int64_t)L->cfg.max_streams)
+			return false;
+	} while (!atomic_compare_exchange_weak(&L->evicting, &claimed, claimed + 1));
+	return true;
+}
+
 /* The limits are global: a shard over them evicts its own least recently
  * written streams (so the order is LRU within a worker). It keeps its
  * newest, the stream whose record is in hand: a worker behind the others
@@ -491,9 +506,14 @@ static int enforce_limits(struct ys_shard *sh)
 	/* a worker keeps its most recent stream: the one just opened, whose
 	 * bytes are on their way (over the limit by at most a stream a
 	 * worker) */
-	while (sh->table.n > 1 && (atomic_load(&L->streams) > L->cfg.max_streams ||
-				   atomic_load(&L->memory) > (int64_t)L->cfg.max_memory)) {
+	while (sh->table.n > 1) {
+		bool claimed = claim_eviction(L);
+
+		if (!claimed && atomic_load(&L->memory) <= (int64_t)L->cfg.max_memory)
+			break;
 		err = evict_one(sh);
+		if (claimed)
+			atomic_fetch_sub(&L->evicting, 1);
 		publish_memory(sh);
 		if (err)
 			return err;

@@ -105,6 +105,7 @@ struct ys_live {
 	/* the limits hold over every shard: streams held, and their memory
 	 * as each shard last published it */
 	_Atomic uint64_t streams;
+	_Atomic uint64_t evicting;	/* evictions claimed for --max-streams, under way */
 	_Atomic int64_t memory;
 	uint64_t start_ns;		/* monotonic, when tracing began */
 	_Atomic int64_t tails_used;	/* bytes of every shard's tombstone tails */

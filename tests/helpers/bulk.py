@@ -12,6 +12,9 @@
                          a write to every other file, the other half to the
                          first; with GO, waits until the file GO exists
                          (at most 900 s) before closing them
+  bulk.py rounds DIR N R [GO] N files in DIR held open, R rounds of a line
+                         to each in turn, then a line more to the first 5;
+                         with GO, waits for it as open does
 """
 import os, sys
 
@@ -48,6 +51,19 @@ elif mode == "files":
     for i in range(n):
         fd = os.open(os.path.join(d, "f%d" % i), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         w(fd, body)
+        os.close(fd)
+elif mode == "rounds":
+    d, n, rounds = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    fds = [os.open(os.path.join(d, "r%d" % i), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+           for i in range(n)]
+    for r in range(rounds):
+        for fd in fds:
+            w(fd, b"round %d\n" % r)
+    for fd in fds[:5]:
+        w(fd, b"tail\n")
+    if len(sys.argv) > 5:
+        wait_for(sys.argv[5])
+    for fd in fds:
         os.close(fd)
 elif mode == "open":
     d, n = sys.argv[2], int(sys.argv[3])

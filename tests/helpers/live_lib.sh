@@ -28,7 +28,15 @@ mem_of() { $PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["total_me
 # stats_until FILE EXPR [SOCK]: polls stats until EXPR holds (0) or the limit (1);
 # FILE keeps the last answer either way
 _stats_holds() { stats_to "$1" "${3:-}" && pyeval "$1" "$2" 2>/dev/null; }
-stats_until() { poll _stats_holds "$1" "$2" "${3:-}"; }
+stats_until() { poll _stats_holds "$1" "$2" "${3:-}" || { _stats_said "$1"; return 1; }; }
+# (what the last answer held, so that a failed poll says which term failed)
+_stats_said() {
+	$PY - "$1" <<'PY' 2>&1 | head -c 1500 | sed 's/^/# last answer: /'
+import json, sys
+D = json.load(open(sys.argv[1]))
+print("%d streams;" % len(D.get("streams", [])), {k: v for k, v in D.items() if not isinstance(v, (list, dict))})
+PY
+}
 
 # ys_start NAME ARGS...: yarasnoop ARGS in the background, control socket
 # $TMP/NAME.sock (in $SOCK), stderr in $TMP/NAME.err, pid in $YSPID; waits

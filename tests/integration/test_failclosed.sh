@@ -137,6 +137,18 @@ ys_stop
 expect_eq "... the command ends, status 0" 0 "$YSRC"
 jcheck "... every byte accounted: written == scanned == the kernel's count" "$TMP/lim.ev" \
 	'SUMMARY["bytes_written"] == SUMMARY["kernel"]["bytes_written"] == SUMMARY["bytes_scanned"] and SUMMARY["bytes_unseen"] == 0 and SUMMARY["complete"]'
+# ... and no worker evicts a stream another already evicts: 60 files written
+# in 5 rounds, so that evicted streams come back while both workers hold
+# more than one (two workers that saw the table one over each evicted one,
+# and held 19)
+mkdir "$TMP/rounds"
+ys_start rounds -r "$R" --format json -o "$TMP/rounds.ev" --max-streams 20 --workers 2 -- \
+	"$PY" "$BULK" rounds "$TMP/rounds" 60 5 "$TMP/rounds.go"
+check "--max-streams 20, 2 workers, 60 files written in 5 rounds: every write in, 20 held (21 at most), never fewer" \
+	stats_until "$TMP/rounds.st" 'D["kernel"]["writes"] >= 305 and D["totals"]["bytes_scanned"] == D["kernel"]["bytes_written"] and len(S) in (20, 21) and D["tombstones"] == 60 - len(S)'
+touch "$TMP/rounds.go"
+ys_stop
+expect_eq "... the command ends, status 0" 0 "$YSRC"
 # a scan that takes too long is stopped (--scan-timeout): its bytes count as
 # timed out, and the streams that wait behind it go on. A regex that scans
 # text of 'a's at a few KB/s, one worker: without the limit the second
