@@ -36,7 +36,8 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 #define TLS_ID_BIT (1ull << 63)
 __u64 tls_seq = 0;
 
-enum tls_lib { LIB_OPENSSL = 1, LIB_GNUTLS = 2 };
+/* the function a call in flight is in: its return value says how much it sent */
+enum tls_fn { FN_SSL_WRITE = 1, FN_SSL_WRITE_EX = 2, FN_GNUTLS_SEND = 3 };
 
 struct tls_key {
 	__u32 tgid;
@@ -78,11 +79,11 @@ static __always_inline void inflight_add(__s64 n)
 }
 
 static __always_inline int call_enter(__u64 session, __u64 buf, __u64 num, __u64 written,
-				      __u32 lib)
+				      __u32 fn)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct tls_call c = { .session = session, .buf = buf, .num = num, .written = written,
-			      .fd = -1, .lib = lib };
+			      .fd = -1, .fn = fn };
 
 	if (!current_traced(id >> 32))
 		return 0;
@@ -115,7 +116,7 @@ static __always_inline void emit_tls_open(__u64 sid, __u32 tgid, __u32 tid,
 	if (ino)
 		n = bpf_snprintf(o->path, YS_PATH_MAX, "tls:socket:[%llu]", &ino, sizeof(ino));
 	else
-		n = bpf_snprintf(o->path, YS_PATH_MAX, c->lib == LIB_GNUTLS ? "tls:gnutls" : "tls:openssl",
+		n = bpf_snprintf(o->path, YS_PATH_MAX, c->fn == FN_GNUTLS_SEND ? "tls:gnutls" : "tls:openssl",
 				 NULL, 0);
 	if (n > 0) {
 		o->path_len = n - 1;
@@ -214,31 +215,14 @@ static __always_inline int call_exit(__u64 n)
 SEC("uprobe")
 int BPF_KPROBE(ssl_write, void *ssl, const void *buf, int num)
 {
-	return call_enter((__u64)ssl, (__u64)buf, num > 0 ? (__u64)num : 0, 0, LIB_OPENSSL);
-}
-
-SEC("uretprobe")
-int BPF_KRETPROBE(ssl_write_ret, int ret)
-{
-	return call_exit(ret > 0 ? (__u64)ret : 0);
+	return call_enter((__u64)ssl, (__u64)buf, num > 0 ? (__u64)num : 0, 0, FN_SSL_WRITE);
 }
 
 /* int SSL_write_ex(SSL *s, const void *buf, size_t num, size_t *written) */
 SEC("uprobe")
 int BPF_KPROBE(ssl_write_ex, void *ssl, const void *buf, size_t num, size_t *written)
 {
-	return call_enter((__u64)ssl, (__u64)buf, num, (__u64)written, LIB_OPENSSL);
-}
-
-SEC("uretprobe")
-int BPF_KRETPROBE(ssl_write_ex_ret, int ret)
-{
-	__u64 id = bpf_get_current_pid_tgid(), n = 0;
-	struct tls_call *c = bpf_map_lookup_elem(&tls_calls, &id);
-
-	if (c && ret == 1 && c->written)
-		bpf_probe_read_user(&n, sizeof(n), (void *)c->written);
-	return call_exit(n);
+	return call_enter((__u64)ssl, (__u64)buf, num, (__u64)written, FN_SSL_WRITE_EX);
 }
 
 /* ssize_t gnutls_record_send2(gnutls_session_t session, const void *data,
@@ -246,13 +230,27 @@ int BPF_KRETPROBE(ssl_write_ex_ret, int ret)
 SEC("uprobe")
 int BPF_KPROBE(gnutls_send, void *session, const void *data, size_t size)
 {
-	return call_enter((__u64)session, (__u64)data, size, 0, LIB_GNUTLS);
+	return call_enter((__u64)session, (__u64)data, size, 0, FN_GNUTLS_SEND);
 }
 
+/* The return of all three, one program: the verifier walks the send path
+ * (call_exit) once, not once a function (20 ms of every start each). The
+ * call in flight says which function returns. */
 SEC("uretprobe")
-int BPF_KRETPROBE(gnutls_send_ret, long ret)
+int BPF_KRETPROBE(tls_send_ret, long ret)
 {
-	return call_exit(ret > 0 ? (__u64)ret : 0);
+	__u64 id = bpf_get_current_pid_tgid(), n = 0;
+	struct tls_call *c = bpf_map_lookup_elem(&tls_calls, &id);
+
+	if (!c)
+		return 0;
+	if (c->fn == FN_GNUTLS_SEND)
+		n = ret > 0 ? (__u64)ret : 0;
+	else if (c->fn == FN_SSL_WRITE)	/* an int: rax's upper half is not its */
+		n = (int)ret > 0 ? (__u64)(int)ret : 0;
+	else if ((int)ret == 1 && c->written)
+		bpf_probe_read_user(&n, sizeof(n), (void *)c->written);
+	return call_exit(n);
 }
 
 /* ---- the session's end ---- */
@@ -297,10 +295,13 @@ static long sweep_one(struct bpf_map *map, struct tls_key *key, struct tls_strea
 	return 0;
 }
 
-SEC("tp_btf/sched_process_exit")
+/* raw_tp, not tp_btf: for a tp_btf program libbpf parses all of the kernel's
+ * BTF to find the attach point (tens of ms of every start, on the main
+ * thread), and the one field read here reads as well through CO-RE */
+SEC("raw_tp/sched_process_exit")
 int BPF_PROG(tls_on_exit, struct task_struct *task)
 {
-	struct sweep_ctx c = { .tgid = task->tgid };
+	struct sweep_ctx c = { .tgid = BPF_CORE_READ(task, tgid) };
 
 	if (BPF_CORE_READ(task, signal, live.counter) != 0)
 		return 0;

@@ -15,7 +15,7 @@ struct tls_call {
 	__u64 written;		/* SSL_write_ex's size_t *written */
 	__u64 ino;		/* the socket's inode, 0 if none seen */
 	__s32 fd;
-	__u32 lib;
+	__u32 fn;		/* enum tls_fn: bpf/tls.bpf.c */
 };
 
 struct {

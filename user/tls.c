@@ -79,11 +79,11 @@ static int attach_openssl(struct ys_tls *t)
 	}
 	err = attach(t, s->progs.ssl_write, lib, "SSL_write", false);
 	if (!err)
-		err = attach(t, s->progs.ssl_write_ret, lib, "SSL_write", true);
+		err = attach(t, s->progs.tls_send_ret, lib, "SSL_write", true);
 	if (!err)
 		err = attach(t, s->progs.ssl_write_ex, lib, "SSL_write_ex", false);
 	if (!err)
-		err = attach(t, s->progs.ssl_write_ex_ret, lib, "SSL_write_ex", true);
+		err = attach(t, s->progs.tls_send_ret, lib, "SSL_write_ex", true);
 	if (!err)
 		err = attach(t, s->progs.tls_free, lib, "SSL_free", false);
 	if (!err)
@@ -104,7 +104,7 @@ static int attach_gnutls(struct ys_tls *t)
 	/* gnutls_record_send calls gnutls_record_send2: one probe sees both */
 	err = attach(t, s->progs.gnutls_send, lib, "gnutls_record_send2", false);
 	if (!err)
-		err = attach(t, s->progs.gnutls_send_ret, lib, "gnutls_record_send2", true);
+		err = attach(t, s->progs.tls_send_ret, lib, "gnutls_record_send2", true);
 	if (!err)
 		err = attach(t, s->progs.tls_free, lib, "gnutls_deinit", false);
 	if (!err)

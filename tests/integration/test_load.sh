@@ -59,7 +59,7 @@ release_of() { pgrep -P "$1" -x ys-release | head -n 1; }
 
 # the uprobes are set on the libraries that are there (user/tls.c)
 TLS_PROGS=
-[[ -e /lib/x86_64-linux-gnu/libssl.so.3 ]] && TLS_PROGS+="ssl_write ssl_write_ret "
+[[ -e /lib/x86_64-linux-gnu/libssl.so.3 ]] && TLS_PROGS+="ssl_write tls_send_ret "
 [[ -e /lib/x86_64-linux-gnu/libgnutls.so.30 ]] && TLS_PROGS+="gnutls_send"
 [[ -n $TLS_PROGS ]] || skip "loading: no TLS library to set uprobes on"
 check "the object has programs to deal ($(wc -l <<<"$WANT"))" test "$(wc -l <<<"$WANT")" -ge 20

@@ -58,6 +58,18 @@ printf 'GET / HTTP/1.0\r\nX-Key: %s\r\n\r\n' "$SECRET" >"$TMP/req"
 expect_exit "gnutls-cli: runs" 0 "${YS[@]}" -- sh -c "gnutls-cli --insecure -p $PORT 127.0.0.1 <'$TMP/req' >/dev/null 2>&1"
 tls_checks gnutls-cli
 
+# a session its process never frees ends when the process does (the exit
+# sweep), while yarasnoop still runs
+expect_exit "a TLS client that exits without SSL_free: runs" 0 "${YS[@]}" -- sh -c "/usr/bin/python3 -c \"
+import os, socket, ssl
+c = ssl.create_default_context(); c.check_hostname = False; c.verify_mode = ssl.CERT_NONE
+s = c.wrap_socket(socket.create_connection(('127.0.0.1', $PORT)))
+s.sendall(b'GET / HTTP/1.0\\r\\nX-Key: $SECRET\\r\\n\\r\\n')
+os._exit(0)
+\"; sleep 0.3"
+jcheck "... its TLS stream ends with the process (reason exit), the secret found" "$EV" \
+	"[e['reason'] for e in ENDS if e['path'].startswith('tls:')] == ['exit'] and any(e['rule'] == 'tls_secret' for e in M)"
+
 # a secret split across two SSL_write calls is still one stream
 expect_exit "split across SSL_writes: runs" 0 "${YS[@]}" -- /usr/bin/python3 -c "
 import socket, ssl
