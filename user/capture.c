@@ -912,8 +912,21 @@ static int make_maps(struct ys_capture *c)
 	bpf_object__for_each_program(prog, c->skel->obj)
 		bpf_program__set_autoload(prog, false);
 	err = yarasnoop_bpf__load(c->skel);
-	if (err)
+	if (err) {
 		c->maps_what = "the kernel refused yarasnoop's BPF maps";
+		goto cleanup;
+	}
+	/* mapping the ring costs milliseconds (the kernel fills its page
+	 * tables): here, while the rules compile, not after the attach */
+	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.rb), on_record, c, NULL);
+	if (!c->rb) {
+		err = -errno;
+		c->maps_what = "cannot map the ring buffer";
+		goto cleanup;
+	}
+	err = map_positions(c);
+	if (err)
+		c->maps_what = "cannot map the ring buffer's positions";
 cleanup:
 	if (no_btf >= 0)
 		close(no_btf);
@@ -1083,17 +1096,6 @@ int ys_capture_attach(struct ys_capture *c)
 	if (err)
 		return err;
 	ys_dbg("hooks: %s (%s)", ys_hooks_name(c->hooks), c->hooks_why);
-	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.rb), on_record, c, NULL);
-	if (!c->rb) {
-		err = -errno;
-		ys_err("cannot map the ring buffer: %s", strerror(errno));
-		return err;
-	}
-	err = map_positions(c);
-	if (err) {
-		ys_err("cannot map the ring buffer's positions: %s", strerror(-err));
-		return err;
-	}
 	collect_owned(c);
 	/* every object is loaded: the cut of the kernel's BTF is done with */
 	if (c->btf_fd >= 0)
