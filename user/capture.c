@@ -235,7 +235,7 @@ static int attach_family(struct ys_capture *c, struct bpf_program *prog, const c
 		struct bpf_link *l;
 
 		if (c->nlinks >= YS_EXTRA_LINKS)
-			return -E2BIG;
+			return -ENOSPC;	/* ours; E2BIG is the kernel's (attach_loaded) */
 		snprintf(tp, sizeof(tp), "sys_%s_%s", dir, names[i]);
 		l = bpf_program__attach_tracepoint(prog, "syscalls", tp);
 		err = libbpf_get_error(l);
@@ -1057,7 +1057,10 @@ static int attach_loaded(struct ys_capture *c, bool quiet)
 	if (err) {
 		snprintf(c->hooks_why, sizeof(c->hooks_why), "the kernel refused to attach the %s programs (%s)",
 			 ys_hooks_name(c->hooks), strerror(-err));
-		if (!quiet) {
+		if (!quiet && err == -E2BIG) {
+			ys_err("cannot attach to the write %s: the kernel takes at most 64 BPF programs on one, and others hold them (other tracers, or earlier runs still releasing theirs: pgrep -x ys-release); try again when they are gone",
+			       c->hooks == YS_HOOKS_FEXIT ? "functions" : "tracepoints");
+		} else if (!quiet) {
 			ys_err("cannot attach to the write %s (%s)%s",
 			       c->hooks == YS_HOOKS_FEXIT ? "functions" : "tracepoints", strerror(-err),
 			       ys_verbose ? ":" : "; run with -v for details");

@@ -28,11 +28,19 @@ static int cmp_int(const void *a, const void *b)
  * close under way, in the kernel. OFD locks: they go with the open file,
  * and with the process, however it ends. A ys-release kept out for 10 s
  * in all by starts (one stopped while it attaches), or for 10 min by the
- * others' closes (one stopped in a close), closes the rest at once; a
+ * others' closes (one stopped in a close), or that finds the queue full
+ * (below), closes the rest at once; a
  * start that cannot pass the gate in 1 s (a ys-release stopped there)
  * goes on without it. */
 #define RELEASE_LOCK "/run/yarasnoop.release"
 #define NAP_MS 5
+/* Bytes 2 to 2 + QUEUE_SLOTS - 1: one each for the ys-release that wait
+ * their turn. The kernel takes at most 64 programs on a tracepoint
+ * (BPF_TRACE_MAX_PROGS), and every ys-release in the queue still has one
+ * on each of ours: in a loop of short runs the queue grew past that and a
+ * start could not attach (E2BIG). A ys-release that finds every slot
+ * taken does not queue: it closes its links at once. */
+#define QUEUE_SLOTS 24
 
 /* Never waits: a holder stopped for good must not hold us. */
 static int lock_byte(int fd, short type, off_t at)
@@ -73,6 +81,14 @@ static __attribute__((noreturn)) void child(const int *keep, int n, int go)
 	/* the slow part, our parent gone: one close at a time, each after any
 	 * start attaching now (without the lock file, all at exit) */
 	lock = open(RELEASE_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	for (int s = 0; lock >= 0; s++) {
+		if (s == QUEUE_SLOTS) {
+			close(lock);	/* the queue is full */
+			lock = -1;
+		} else if (!lock_byte(lock, F_WRLCK, 2 + s)) {
+			break;
+		}
+	}
 	for (int i = 0; lock >= 0 && i < n; i++) {
 		if (keep[i] == go)
 			continue;

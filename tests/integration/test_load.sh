@@ -125,16 +125,16 @@ check "YARASNOOP_BTF=kernel: runs, libbpf reading the whole BTF (exit $rc)" \
 	grep -q '^yarasnoop: kernel BTF: read whole by libbpf (YARASNOOP_BTF=kernel)' "$TMP/v.whole"
 check "YARASNOOP_BTF=kernel: exit 0" test $rc -eq 0
 # Other runs' ys-release wait while a start attaches (user/deferred_close.c).
-# stand_in NAME TYPE BYTE: a process holding that lock of /run/yarasnoop.release
+# stand_in NAME TYPE BYTE [LEN]: a process holding that lock of /run/yarasnoop.release
 # (r: shared, as starts hold byte 0 while they attach; w: exclusive, as a
 # ys-release holds it an instant), in $STAND once it holds it
 LOCKF=/run/yarasnoop.release
 stand_in() {
-	$PY - "$TMP/$1" "$2" "$3" <<'PY' &
+	$PY - "$TMP/$1" "$2" "$3" "${4:-1}" <<'PY' &
 import fcntl, os, struct, sys, time
 fd = os.open("/run/yarasnoop.release", os.O_RDWR | os.O_CREAT, 0o600)
 kind = fcntl.F_RDLCK if sys.argv[2] == "r" else fcntl.F_WRLCK
-fcntl.fcntl(fd, fcntl.F_OFD_SETLKW, struct.pack("hhqqi", kind, 0, int(sys.argv[3]), 1, 0))
+fcntl.fcntl(fd, fcntl.F_OFD_SETLKW, struct.pack("hhqqi", kind, 0, int(sys.argv[3]), int(sys.argv[4]), 0))
 open(sys.argv[1], "w").close()
 time.sleep(600)
 PY
@@ -159,6 +159,25 @@ kill "$STAND"
 bwait "$STAND"
 # shellcheck disable=SC2086 # a list of ids
 check "once the gate is let go, its ys-release closes every link" poll progs_released $ids
+# the queue is bounded (the kernel takes 64 programs a tracepoint): a
+# ys-release that finds its 24 places taken closes at once, gate or not
+stand_in gate2 r 0
+gate2=$STAND
+stand_in queue w 2 24
+queue=$STAND
+ys_start full -r "$R" --no-tls -o /dev/null -- sleep 600
+rel=$(release_of "$YSPID")
+ids=$(prog_ids "$YSPID")
+ys_stop TERM
+sleep 2
+held=$(prog_ids "$rel" | wc -l)
+check "the release queue full (24 waiting), a run's ys-release closes while a start holds the gate ($held of $(wc -w <<<"$ids") programs held after 2 s)" \
+	test "$held" -lt "$(wc -w <<<"$ids")"
+# shellcheck disable=SC2086 # a list of ids
+check "... every link" poll progs_released $ids
+kill "$gate2" "$queue"
+bwait "$gate2"
+bwait "$queue"
 # a ys-release stopped at the gate: a start waits a second, no more
 stand_in closing w 0
 ys_start stuck -v -r "$R" --no-tls -o /dev/null -- sleep 600
