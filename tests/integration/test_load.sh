@@ -142,19 +142,26 @@ PY
 	bg_track "$STAND"
 	poll test -e "$TMP/$1"
 }
+# stop_held SECONDS: stops $YSPID; SECONDS later, how many of its programs
+# ($loaded, ids in $ids) its ys-release still holds ($held)
+stop_held() {
+	local rel
+	rel=$(release_of "$YSPID")
+	ids=$(prog_ids "$YSPID")
+	loaded=$(wc -w <<<"$ids")
+	ys_stop TERM
+	sleep "$1"
+	held=$(prog_ids "$rel" | wc -l)
+}
 stand_in gate r 0
 check "a stand-in start holds the gate" test -e "$TMP/gate"
 check "the lock file is root's, mode 0600, a regular file" test "$(stat -c '%U %a %F' "$LOCKF")" == "root 600 regular empty file"
 ys_start gate -v -r "$R" --no-tls -o /dev/null -- sleep 600
 check "a start beside another start attaching is not held" kill -0 "$YSPID"
 check "... and passes the gate (nothing said under -v)" test "$(grep -c "cannot lock $LOCKF" "$TMP/gate.err")" -eq 0
-rel=$(release_of "$YSPID")
-ids=$(prog_ids "$YSPID")
-ys_stop TERM
-sleep 1
-held=$(prog_ids "$rel" | wc -l)
-check "its ys-release closes nothing while a start holds the gate ($held of $(wc -w <<<"$ids") programs held)" \
-	test "$held" -eq "$(wc -w <<<"$ids")"
+stop_held 1
+check "its ys-release closes nothing while a start holds the gate ($held of $loaded programs held)" \
+	test "$held" -eq "$loaded"
 kill "$STAND"
 bwait "$STAND"
 # shellcheck disable=SC2086 # a list of ids
@@ -166,13 +173,9 @@ gate2=$STAND
 stand_in queue w 2 24
 queue=$STAND
 ys_start full -r "$R" --no-tls -o /dev/null -- sleep 600
-rel=$(release_of "$YSPID")
-ids=$(prog_ids "$YSPID")
-ys_stop TERM
-sleep 2
-held=$(prog_ids "$rel" | wc -l)
-check "the release queue full (24 waiting), a run's ys-release closes while a start holds the gate ($held of $(wc -w <<<"$ids") programs held after 2 s)" \
-	test "$held" -lt "$(wc -w <<<"$ids")"
+stop_held 2
+check "the release queue full (24 waiting), a run's ys-release closes while a start holds the gate ($held of $loaded programs held after 2 s)" \
+	test "$held" -lt "$loaded"
 # shellcheck disable=SC2086 # a list of ids
 check "... every link" poll progs_released $ids
 kill "$gate2" "$queue"
