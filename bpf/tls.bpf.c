@@ -150,19 +150,15 @@ static long piece_step(__u32 i, void *data)
 	return 0;
 }
 
-/* The call returned having sent n plaintext bytes. */
-static __always_inline int call_exit(__u64 n)
+/* The call cp of thread id returned having sent n plaintext bytes. */
+static __always_inline int call_exit(__u64 id, const struct tls_call *cp, __u64 n)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct tls_call *cp = bpf_map_lookup_elem(&tls_calls, &id), c;
 	struct tls_key key = { .tgid = id >> 32 };
 	struct tls_stream ns = { 0 }, *s;
+	struct tls_call c = *cp;
 	struct piece_ctx p;
 	__u64 one = 1, want, base;
 
-	if (!cp)
-		return 0;
-	c = *cp;
 	bpf_map_delete_elem(&tls_calls, &id);
 	inflight_add(-1);
 	if (!n)
@@ -255,7 +251,7 @@ int BPF_KRETPROBE(tls_send_ret, long ret)
 		n = (int)ret > 0 ? (__u64)(int)ret : 0;
 	else if ((int)ret == 1 && c->written)
 		bpf_probe_read_user(&n, sizeof(n), (void *)c->written);
-	return call_exit(n);
+	return call_exit(id, c, n);
 }
 
 /* ---- the session's end ---- */
