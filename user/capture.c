@@ -1058,8 +1058,9 @@ static int attach_loaded(struct ys_capture *c, bool quiet)
 		snprintf(c->hooks_why, sizeof(c->hooks_why), "the kernel refused to attach the %s programs (%s)",
 			 ys_hooks_name(c->hooks), strerror(-err));
 		if (!quiet && err == -E2BIG) {
-			ys_err("cannot attach to the write %s: the kernel takes at most 64 BPF programs on one, and others hold them (other tracers, or earlier runs still releasing theirs: pgrep -x ys-release); try again when they are gone",
-			       c->hooks == YS_HOOKS_FEXIT ? "functions" : "tracepoints");
+			ys_err("cannot attach to the write %s: the kernel takes at most %s BPF programs on one, and others hold them (other tracers, or earlier runs still releasing theirs: pgrep -x ys-release); try again when they are gone",
+			       c->hooks == YS_HOOKS_FEXIT ? "functions" : "tracepoints",
+			       c->hooks == YS_HOOKS_FEXIT ? "38" : "64");
 		} else if (!quiet) {
 			ys_err("cannot attach to the write %s (%s)%s",
 			       c->hooks == YS_HOOKS_FEXIT ? "functions" : "tracepoints", strerror(-err),

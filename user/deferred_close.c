@@ -36,8 +36,9 @@ static int cmp_int(const void *a, const void *b)
 #define NAP_MS 5
 /* Bytes 2 to 2 + QUEUE_SLOTS - 1: one each for the ys-release that wait
  * their turn. The kernel takes at most 64 programs on a tracepoint
- * (BPF_TRACE_MAX_PROGS), and every ys-release in the queue still has one
- * on each of ours: in a loop of short runs the queue grew past that and a
+ * (BPF_TRACE_MAX_PROGS; 38 trampolines on a function, BPF_MAX_TRAMP_LINKS
+ * on x86-64), and every ys-release in the queue still has one on each of
+ * ours: in a loop of short runs the queue grew past that and a
  * start could not attach (E2BIG). A ys-release that finds every slot
  * taken does not queue: it closes its links at once. */
 #define QUEUE_SLOTS 24
