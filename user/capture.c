@@ -143,6 +143,15 @@ static void show_verifier_stats(void)
 	free(copy);
 }
 
+/* --verifier-log: everything libbpf kept, the verifiers' logs included. */
+static void save_bpf_log(const char *path)
+{
+	FILE *f = fopen(path, "we");
+
+	if (!f || (bpf_log && fputs(bpf_log, f) == EOF) || fclose(f))
+		fprintf(stderr, "verifier: cannot write %s: %s\n", path, strerror(errno));
+}
+
 /* Under -v: the last lines libbpf printed (the verifier's verdict). */
 static void show_bpf_log(void)
 {
@@ -408,7 +417,7 @@ static int configure(const struct ys_capture *c, struct yarasnoop_bpf *skel)
 
 		/* BPF_LOG_STATS: the verifier's figures, and libbpf logs them */
 		bpf_object__for_each_program(prog, skel->obj)
-			bpf_program__set_log_level(prog, 4);
+			bpf_program__set_log_level(prog, o->verifier_log ? 2 | 4 : 4);
 	}
 	err = bpf_map__set_max_entries(skel->maps.rb, (uint32_t)o->ring_size);
 	if (err) {
@@ -1050,6 +1059,8 @@ static int attach_loaded(struct ys_capture *c, bool quiet)
 	}
 	if (c->opts.verifier_stats)
 		show_verifier_stats();
+	if (c->opts.verifier_log)
+		save_bpf_log(c->opts.verifier_log);
 	for (int l = 0; l < c->nloaders && !err; l++)
 		err = yarasnoop_bpf__attach(c->loaders[l].skel);
 	if (!err)

@@ -48,6 +48,10 @@ struct ys_capture_opts {
 	/* print each program's verifier figures (instructions processed,
 	 * verification time) on stderr after loading: recdump --verifier-stats */
 	bool verifier_stats;
+	/* and the verifier's whole log (level 2: every instruction it
+	 * walked) into this file: recdump --verifier-log, for
+	 * scripts/verifier_funcs.py */
+	const char *verifier_log;
 	/* lossless: the kernel side stops (SIGSTOP) a writer that finds the
 	 * ring half full, until user space has frozen its cgroup and
 	 * continues it (ys_capture_continue_held); only processes in

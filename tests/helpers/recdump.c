@@ -3,7 +3,7 @@
  * record that crosses the ring buffer as one JSON line, then the kernel's
  * counters: the kernel side's contract, seen without the scanner.
  *
- *   recdump [-o FILE] [--hooks auto|tracepoint|fexit|enter-exit] [--ring-size N] [--fd N] [--verifier-stats]
+ *   recdump [-o FILE] [--hooks auto|tracepoint|fexit|enter-exit] [--ring-size N] [--fd N] [--verifier-stats] [--verifier-log FILE]
  *           -- COMMAND [ARG...]
  *
  * Records: {"t":"write","id","off","len","trunc","pos","flags","route",
@@ -137,6 +137,9 @@ int main(int argc, char **argv)
 				return 2;
 		} else if (!strcmp(argv[i], "--verifier-stats")) {
 			o.verifier_stats = true;
+		} else if (!strcmp(argv[i], "--verifier-log") && i + 1 < argc) {
+			o.verifier_stats = true;
+			o.verifier_log = argv[++i];
 		} else if (!strcmp(argv[i], "--hooks") && i + 1 < argc && !ys_hooks_parse(argv[i + 1], &o.hooks)) {
 			i++;
 		} else if (!strcmp(argv[i], "--ring-size") && i + 1 < argc && !ys_parse_size(argv[i + 1], &v)) {
@@ -148,7 +151,7 @@ int main(int argc, char **argv)
 			o.fd_mask[v / 64] |= 1ull << (v % 64);
 			i++;
 		} else {
-			fprintf(stderr, "usage: recdump [-o FILE] [--hooks " YS_HOOKS_NAMES "] [--ring-size N] [--fd N] [--verifier-stats] -- CMD...\n");
+			fprintf(stderr, "usage: recdump [-o FILE] [--hooks " YS_HOOKS_NAMES "] [--ring-size N] [--fd N] [--verifier-stats] [--verifier-log FILE] -- CMD...\n");
 			return 2;
 		}
 	}

@@ -124,6 +124,17 @@ rc=$?
 check "YARASNOOP_BTF=kernel: runs, libbpf reading the whole BTF (exit $rc)" \
 	grep -q '^yarasnoop: kernel BTF: read whole by libbpf (YARASNOOP_BTF=kernel)' "$TMP/v.whole"
 check "YARASNOOP_BTF=kernel: exit 0" test $rc -eq 0
+# the verifier's work by function: the write path (capture_write) and the
+# copy of one record (emit_piece) are global, validated once per program
+# apart from their callers' states (BENCHMARKS.md, Start and stop)
+"$DIR/helpers/recdump" --verifier-log "$TMP/vlog" -o /dev/null -- true >/dev/null 2>"$TMP/vstats"
+"$(dirname "$0")/../../scripts/verifier_funcs.py" "$TMP/vlog" >"$TMP/vfuncs" 2>&1
+check "recdump --verifier-stats: a figure per program" \
+	test "$(grep -cE '^verifier: [a-z_0-9]+: [1-9][0-9]* insns processed' "$TMP/vstats")" -ge 20
+for f in capture_write emit_piece; do
+	n=$(grep -cE "^ *[1-9][0-9]*  [a-z_0-9]+ $f\$" "$TMP/vfuncs")
+	check "$f validated on its own in each program of the write path ($n programs)" test "$n" -ge 3
+done
 # Other runs' ys-release wait while a start attaches (user/deferred_close.c).
 # stand_in NAME TYPE BYTE [LEN]: a process holding that lock of /run/yarasnoop.release
 # (r: shared, as starts hold byte 0 while they attach; w: exclusive, as a
