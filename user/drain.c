@@ -97,6 +97,45 @@ static void regulate(struct ys_live *L)
 		freeze(L, false);
 }
 
+/* Room for n bytes of data in a worker's queue, short of its last eighth
+ * (kept for what says where streams start and end). A worker behind is
+ * waited for while the ring buffer is under half full: one stream's burst
+ * then waits in the ring, and the records behind it (other workers' too)
+ * wait with it, none lost, where the drain dropped the burst with the ring
+ * all but empty. Past half, the drain goes on and drops that worker's data,
+ * so the ring never fills for the others; and a worker that frees nothing
+ * for YS_BURST_STALL_MS (one long scan) is not waited for again until its
+ * queue has room. */
+static bool data_room(struct ys_live *L, struct ys_worker *w, size_t n)
+{
+	size_t mark = w->q.cap - w->q.cap / 8 - 64 - n;
+	uint64_t stall;
+
+	if (ys_queue_used(&w->q) <= mark) {
+		w->stalled = false;
+		return true;
+	}
+	if (w->stalled)
+		return false;
+	stall = ys_now_ns() + YS_BURST_STALL_MS * 1000000ull;
+	while (!over(ys_capture_ring_used(L->cap), L->cfg.copts.ring_size, 1, 2)) {
+		uint64_t now = ys_now_ns();
+		int err;
+
+		if (now >= stall) {
+			w->stalled = true;
+			return false;
+		}
+		/* the ring is looked at again every 0.5 ms: a writer fills a
+		 * 16 MiB ring's last 6 MiB (half to the 7/8 where data
+		 * records stop) in 2 ms (2 ms here lost most of a flood) */
+		err = ys_queue_wait_room(&w->q, mark, YS_MIN(now + 500000, stall));
+		if (err != -ETIMEDOUT)
+			return !err;
+	}
+	return false;
+}
+
 /* Records to their stream's worker. Data may be dropped when the worker is
  * behind (not in lossless mode); what says where a stream starts and ends
  * may not, so it may use the queue's last eighth and, failing that, waits. */
@@ -106,7 +145,7 @@ static int push(struct ys_live *L, uint64_t id, uint32_t kind, const void *a, si
 	struct ys_worker *w = &L->workers[ys_worker_of(L, id)];
 	int err;
 
-	if (data && !L->lossless && ys_queue_used(&w->q) + alen + blen + 64 > w->q.cap - w->q.cap / 8)
+	if (data && !L->lossless && !data_room(L, w, alen + blen))
 		return -EAGAIN;
 	err = ys_queue_push(&w->q, kind, a, alen, b, blen, false);
 	if (err == -EAGAIN) {

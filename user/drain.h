@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* The drain thread: empties the BPF ring buffer into the scan workers'
- * queues, and never waits for a scan. When a worker's queue is full, its
- * data records are dropped and counted (backlog), or, in lossless mode, the
- * command is frozen until the workers catch up. */
+ * queues; the writers never wait for a scan. When a worker's queue is
+ * full, the drain waits for it while the ring is under half full (a burst
+ * waits in the ring), then its data records are dropped and counted
+ * (backlog), or, in lossless mode, the command is frozen until the workers
+ * catch up. */
 #ifndef YS_DRAIN_H
 #define YS_DRAIN_H
 

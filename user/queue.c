@@ -187,6 +187,23 @@ void ys_queue_kick(struct ys_queue *q)
 	pthread_mutex_unlock(&q->mu);
 }
 
+int ys_queue_wait_room(struct ys_queue *q, size_t limit, uint64_t deadline_ns)
+{
+	struct timespec ts = ts_of(deadline_ns);
+	int err = 0;
+
+	pthread_mutex_lock(&q->mu);
+	while (q->used > limit && !q->closed)
+		if (pthread_cond_timedwait(&q->writable, &q->mu, &ts) == ETIMEDOUT)
+			break;
+	if (q->closed)
+		err = -EPIPE;
+	else if (q->used > limit)
+		err = -ETIMEDOUT;
+	pthread_mutex_unlock(&q->mu);
+	return err;
+}
+
 size_t ys_queue_used(struct ys_queue *q)
 {
 	size_t n;

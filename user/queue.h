@@ -56,5 +56,8 @@ void ys_queue_close(struct ys_queue *q);
 /* Wakes a reader sleeping in ys_queue_read() (it returns NULL). */
 void ys_queue_kick(struct ys_queue *q);
 size_t ys_queue_used(struct ys_queue *q);
+/* Waits until at most limit bytes are used (0), the monotonic deadline
+ * passes (-ETIMEDOUT) or the queue closes (-EPIPE). */
+int ys_queue_wait_room(struct ys_queue *q, size_t limit, uint64_t deadline_ns);
 
 #endif

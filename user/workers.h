@@ -33,10 +33,14 @@ struct ys_worker {
 	_Atomic int err;	/* the first error of a handler, -errno */
 	_Atomic bool done;
 	int wakefd;		/* told of an error or the end (the main loop's) */
+	bool stalled;		/* the drain's: freed nothing in YS_BURST_STALL_MS */
 };
 
 /* Queue bytes per worker: the largest record (64 KiB) many times over. */
 #define YS_WORKER_QUEUE (8u << 20)
+/* How long the drain waits for a worker whose queue is full while the ring
+ * buffer is under half full: a batch of the whole queue scanned at 32 MB/s. */
+#define YS_BURST_STALL_MS 250
 
 int ys_workers_start(struct ys_live *L, unsigned n);
 /* Waits for every worker to end (after YS_WMSG_SHUTDOWN). */

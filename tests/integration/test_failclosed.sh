@@ -126,6 +126,17 @@ jcheck "a reader paused 3 s: the ring never filled, no event was lost" "$TMP/slo
 jcheck "... every file: its key reported, or its stream counts dropped bytes" "$TMP/slow.ev" \
 	'all(any(m["stream"]["uuid"] == e["uuid"] for m in M) or e["bytes_dropped"] > 0 for e in ENDS if "/files/f" in e["path"]) and len([e for e in ENDS if "/files/f" in e["path"]]) == 400 and SUMMARY["bytes_scanned"] + SUMMARY["bytes_dropped"] == SUMMARY["bytes_written"] == SUMMARY["kernel"]["bytes_written"]'
 
+# a burst faster than a worker scans waits in the ring, not dropped, while
+# the ring is under half full: 12 MiB at once, one worker (its queue takes
+# 7), the key in the last MiB
+"${YS[@]}" --no-lossless --workers 1 -- "$PY" "$BULK" big 12 11 2>"$TMP/burst.err"
+jcheck "a 12 MiB burst to one worker, not lossless: nothing dropped, the key in its last MiB found" "$EV" \
+	'[e["rule"] for e in M] == ["aws_access_key_id"] and SUMMARY["bytes_dropped"] == 0 and SUMMARY["bytes_scanned"] == SUMMARY["kernel"]["bytes_written"] == 12 << 20'
+# ... and past half the drain drops that worker's data, so the ring never fills
+"${YS[@]}" --no-lossless --workers 1 -- "$PY" "$BULK" big 96 -1 2>"$TMP/burst2.err"
+jcheck "a 96 MiB burst: what the worker could not take is dropped as backlog, the ring never full, every byte counted" "$EV" \
+	'SUMMARY["kernel"]["records_dropped"] == 0 and SUMMARY["kernel"]["bytes_dropped"] == 0 and SUMMARY["bytes_dropped"] == SUMMARY["user"]["backlog_bytes_dropped"] and SUMMARY["bytes_scanned"] + SUMMARY["bytes_dropped"] == SUMMARY["bytes_written"] == 96 << 20'
+
 # the limits hold over every worker: 121 streams through --max-streams 20
 ys_start lim -r "$R" --format json -o "$TMP/lim.ev" --max-streams 20 --workers 2 -- \
 	"$PY" "$BULK" open "$TMP/files" 120 "$TMP/lim.go"
