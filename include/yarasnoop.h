@@ -228,6 +228,9 @@ struct ys_sval {
 				 * stays the same, the credentials are not looked at */
 	__u32 mark;		/* sweep epoch (exec, close_range) */
 	__u32 flags;		/* enum ys_sval_flags */
+	__u32 shared_refs;	/* the file's references when a write last found one
+				 * outside the writer's fd table (0: none found) */
+	__u32 pad;
 };
 
 /* procs: tgid -> per process state, for processes with streams */

@@ -157,6 +157,27 @@ elif mode == "forkshare":
     w(f, b"parent\n")
     os.write(go_w, b"g")
     os.waitpid(pid, 0)
+elif mode == "shareend":
+    # the child's file held by its parent too (uncertain, and again: the
+    # answer kept while the count stays), then by the child alone (exact),
+    # then on two fds of the child's (exact, the count up again)
+    f = os.open(args[0], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    ready_r, ready_w = os.pipe()
+    go_r, go_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        w(f, b"one\n")
+        w(f, b"two\n")
+        os.write(ready_w, b"r")
+        os.read(go_r, 1)
+        w(f, b"three\n")
+        g = os.dup(f)
+        w(g, b"four\n")
+        os._exit(0)
+    os.read(ready_r, 1)
+    os.close(f)
+    os.write(go_w, b"g")
+    os.waitpid(pid, 0)
 elif mode == "dupshare":
     # one process, the file on two fds: positions exact
     f = os.open(args[0], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

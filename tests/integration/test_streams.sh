@@ -153,6 +153,9 @@ rcheck "two threads writing through one fd: every write of theirs flagged uncert
 rec "$TMP/r" -- $PY "$S" forkshare "$TMP/fs"
 rcheck "parent and child sharing a struct file: flagged uncertain after the fork" "$TMP/r" \
 	'[e["flags"] for e in W if e["id"] in ids("'"$TMP/fs"'")] == [1, 3, 3] and len(ids("'"$TMP/fs"'")) == 2'
+rec "$TMP/r" -- $PY "$S" shareend "$TMP/se"
+rcheck "a child's file held by its parent too, then by the child alone, then on two of its fds: uncertain twice, then exact" "$TMP/r" \
+	'[(e["pos"], e["flags"]) for e in W if e["id"] in ids("'"$TMP/se"'")] == [(0, 3), (4, 3), (8, 1), (14, 1)]'
 rec "$TMP/r" -- $PY "$S" dupfd
 rcheck "pipes, ttys, devices: no position" "$TMP/r" 'all(e["flags"] == 0 and e["pos"] == 0 for e in W)'
 echo "1..$_n"
