@@ -172,7 +172,13 @@ __noinline __u64 emit_piece(const struct ys_rec_write *hdr, __u64 buf, __u64 n,
 {
 	__u64 avail;
 
-	if (!hdr || !ks || !n || n > YS_CHUNK_MAX)
+	if (!hdr || !ks || !n)
+		return n;
+	/* Tested alone: the compiler tests 0 < n <= max as one compare of
+	 * n - 1, a bound on n that 6.1's verifier does not follow (6.10's
+	 * does), and a global function knows nothing of n from its callers */
+	barrier_var(n);
+	if (n > YS_CHUNK_MAX)
 		return n;
 	avail = bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA);
 	if (hold_mark && avail > hold_mark)

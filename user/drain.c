@@ -103,9 +103,9 @@ static void regulate(struct ys_live *L)
  * then waits in the ring, and the records behind it (other workers' too)
  * wait with it, none lost, where the drain dropped the burst with the ring
  * all but empty. Past half, the drain goes on and drops that worker's data,
- * so the ring never fills for the others; and a worker that frees nothing
- * for YS_BURST_STALL_MS (one long scan) is not waited for again until its
- * queue has room. */
+ * so the ring never fills for the others; that worker, and one that frees
+ * nothing for YS_BURST_STALL_MS (one long scan), is not waited for again
+ * until its queue has room. */
 static bool data_room(struct ys_live *L, struct ys_worker *w, size_t n)
 {
 	size_t mark = w->q.cap - w->q.cap / 8 - 64 - n;
@@ -133,6 +133,10 @@ static bool data_room(struct ys_live *L, struct ys_worker *w, size_t n)
 		if (err != -ETIMEDOUT)
 			return !err;
 	}
+	/* past half: not waited for again until its queue has room, so that
+	 * the drain does not pause again each time the ring dips under half
+	 * while the writer still floods */
+	w->stalled = true;
 	return false;
 }
 

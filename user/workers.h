@@ -33,7 +33,7 @@ struct ys_worker {
 	_Atomic int err;	/* the first error of a handler, -errno */
 	_Atomic bool done;
 	int wakefd;		/* told of an error or the end (the main loop's) */
-	bool stalled;		/* the drain's: freed nothing in YS_BURST_STALL_MS */
+	bool stalled;		/* the drain's: not waited for until its queue has room */
 };
 
 /* Queue bytes per worker: the largest record (64 KiB) many times over. */

@@ -132,10 +132,13 @@ jcheck "... every file: its key reported, or its stream counts dropped bytes" "$
 "${YS[@]}" --no-lossless --workers 1 -- "$PY" "$BULK" big 12 11 2>"$TMP/burst.err"
 jcheck "a 12 MiB burst to one worker, not lossless: nothing dropped, the key in its last MiB found" "$EV" \
 	'[e["rule"] for e in M] == ["aws_access_key_id"] and SUMMARY["bytes_dropped"] == 0 and SUMMARY["bytes_scanned"] == SUMMARY["kernel"]["bytes_written"] == 12 << 20'
-# ... and past half the drain drops that worker's data, so the ring never fills
+# ... and past half the drain goes on, dropping that worker's data: a
+# burst larger than the queue and the ring, every byte scanned or counted
+# (whether the ring fills too is a race of the drain with the writer: a
+# drain built with ASan loses it)
 "${YS[@]}" --no-lossless --workers 1 -- "$PY" "$BULK" big 96 -1 2>"$TMP/burst2.err"
-jcheck "a 96 MiB burst: what the worker could not take is dropped as backlog, the ring never full, every byte counted" "$EV" \
-	'SUMMARY["kernel"]["records_dropped"] == 0 and SUMMARY["kernel"]["bytes_dropped"] == 0 and SUMMARY["bytes_dropped"] == SUMMARY["user"]["backlog_bytes_dropped"] and SUMMARY["bytes_scanned"] + SUMMARY["bytes_dropped"] == SUMMARY["bytes_written"] == 96 << 20'
+jcheck "a 96 MiB burst: the drain goes on past half the ring, dropping, every byte counted" "$EV" \
+	'SUMMARY["user"]["backlog_bytes_dropped"] > 0 and SUMMARY["bytes_dropped"] == SUMMARY["kernel"]["bytes_dropped"] + SUMMARY["user"]["backlog_bytes_dropped"] and SUMMARY["bytes_scanned"] + SUMMARY["bytes_dropped"] == SUMMARY["bytes_written"] == SUMMARY["kernel"]["bytes_written"] == 96 << 20 and SUMMARY["bytes_scanned"] >= 6 << 20'
 
 # the limits hold over every worker: 121 streams through --max-streams 20
 ys_start lim -r "$R" --format json -o "$TMP/lim.ev" --max-streams 20 --workers 2 -- \
