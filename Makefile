@@ -118,9 +118,11 @@ $(OUTPUT)/helpers/recdump: tests/helpers/recdump.c $(OUTPUT)/capture.o $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(OUTPUT)/helpers/btfcut: tests/helpers/btfcut.c $(OUTPUT)/hooks.o $(OUTPUT)/kbtf.o $(OUTPUT)/util.o | $(OUTPUT)/helpers $(SKEL) $(OUTPUT)/tls.skel.h
+# the skeletons embed the objects it loads: a change to them rebuilds it
+$(OUTPUT)/helpers/btfcut: tests/helpers/btfcut.c $(OUTPUT)/hooks.o $(OUTPUT)/kbtf.o $(OUTPUT)/util.o \
+			  $(SKEL) $(OUTPUT)/tls.skel.h | $(OUTPUT)/helpers
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(filter %.c %.o,$^) $(LDLIBS) -o $@
 
 $(OUTPUT)/helpers/fdtricks: tests/helpers/fdtricks.c | $(OUTPUT)/helpers
 	$(call msg,CC,$@)

@@ -88,10 +88,17 @@ __noinline int emit_open(__u64 id, __u64 task_addr, __u64 file_addr, __u64 pid_t
  * size (what bpf_ringbuf_reserve needs) whose data area is the smallest
  * power of two from 64 B to 64 KiB that holds it, and filled by one copy
  * from user memory. Measured here, this is cheaper than an exact-size
- * dynptr record, and it needs no kfunc. Returns the bytes not read. */
+ * dynptr record, and it needs no kfunc. Returns the bytes not read.
+ * The copy's length, n with 0 < n <= N, is rebuilt as ((n - 1) & (N - 1))
+ * + 1 past a barrier: a bound the verifier sees however the compiler tested
+ * n (6.1's does not follow a compare of n - 1, nor a copy of n compared;
+ * a global function knows nothing of n from its callers). Computed last,
+ * in registers: a stack slot more and 6.1 refuses sendmmsg's program (its
+ * calls' frames together past 512 bytes). */
 #define PIECE_CLASS(N)                                                          \
 	if (n <= N) {                                                           \
 		struct { struct ys_rec_write h; __u8 d[N]; } *r;                \
+		__u64 len;                                                      \
 		if (avail + sizeof(*r) + ring_headroom > ring_size)             \
 			goto drop;                                              \
 		r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);                    \
@@ -99,7 +106,10 @@ __noinline int emit_open(__u64 id, __u64 task_addr, __u64 file_addr, __u64 pid_t
 			goto drop;                                              \
 		__builtin_memcpy(&r->h, hdr, sizeof(*hdr));                     \
 		r->h.len = n;                                                   \
-		if (bpf_probe_read_user(r->d, n, (void *)buf)) {                \
+		len = n - 1;                                                    \
+		barrier_var(len);                                               \
+		len = (len & (N - 1)) + 1;                                      \
+		if (bpf_probe_read_user(r->d, len, (void *)buf)) {              \
 			bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);               \
 			return n;                                               \
 		}                                                               \
@@ -164,21 +174,15 @@ static __noinline void hold_writer(__u32 tgid, struct ys_kstats *ks)
  * bytes not read from the writer. Global: the verifier checks it once per
  * program, not at each caller with each caller's states (a plain write's
  * one record, copy_step's loop, TLS's pieces): the write path's three
- * programs processed 5,527 / 5,485 / 6,243 instructions, now 4,559 /
- * 4,517 / 5,256, and a start took 15 ms less (recdump --verifier-stats,
- * BENCHMARKS.md section 5). */
+ * programs processed 5,527 / 5,485 / 6,243 instructions, now 4,656 /
+ * 4,637 / 5,384, and a start takes 7 to 17 ms less (recdump
+ * --verifier-stats, BENCHMARKS.md section 5). */
 __noinline __u64 emit_piece(const struct ys_rec_write *hdr, __u64 buf, __u64 n,
 			    struct ys_kstats *ks)
 {
 	__u64 avail;
 
-	if (!hdr || !ks || !n)
-		return n;
-	/* Tested alone: the compiler tests 0 < n <= max as one compare of
-	 * n - 1, a bound on n that 6.1's verifier does not follow (6.10's
-	 * does), and a global function knows nothing of n from its callers */
-	barrier_var(n);
-	if (n > YS_CHUNK_MAX)
+	if (!hdr || !ks || !n || n > YS_CHUNK_MAX)
 		return n;
 	avail = bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA);
 	if (hold_mark && avail > hold_mark)
