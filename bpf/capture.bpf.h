@@ -43,11 +43,11 @@ struct {
  * references stays the same: a shell's `cmd > file` leaves the shell one
  * (dash opens it before it forks), and the walk of the fd table on each
  * write was half of such a write's cost (bpftool's 118,000 writes to
- * vmlinux.h: 1,977 to 2,019 ns a write, 1,155 to 1,219 without). The answer kept is
- * forgotten at the first write that finds the file its own, and can only
- * err towards uncertain: the same count with every reference back in this
- * table, between two writes, takes another holder letting go as this one
- * gains one. */
+ * vmlinux.h: 1,977 to 2,019 ns a write, 1,155 to 1,219 without). The
+ * answer kept is forgotten at the first write that finds the file its
+ * own, and can only err towards uncertain: the same count with every
+ * reference back in this table, between two writes, takes another holder
+ * letting go as this one gains one. */
 static __always_inline bool sole_mover(struct task_struct *task, struct file *file,
 				       struct ys_sval *v)
 {

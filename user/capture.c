@@ -147,8 +147,15 @@ static void show_verifier_stats(void)
 static void save_bpf_log(const char *path)
 {
 	FILE *f = fopen(path, "we");
+	bool bad;
 
-	if (!f || (bpf_log && fputs(bpf_log, f) == EOF) || fclose(f))
+	if (!f) {
+		fprintf(stderr, "verifier: cannot write %s: %s\n", path, strerror(errno));
+		return;
+	}
+	bad = bpf_log && fputs(bpf_log, f) == EOF;
+	/* closed whether the write failed or not */
+	if (fclose(f) || bad)
 		fprintf(stderr, "verifier: cannot write %s: %s\n", path, strerror(errno));
 }
 
