@@ -32,7 +32,7 @@ const volatile bool follow_new = false;	/* children of processes found by a filt
 const volatile bool stash_args = false;
 /* The syscall numbers of the hooked syscalls (user space knows its
  * architecture's): one program serves a family of tracepoints, and tells
- * them apart by ctx->id. -1: not on this architecture (arm64 has no dup2). */
+ * them apart by ctx->nr. -1: not on this architecture (arm64 has no dup2). */
 const volatile long nr_write = -1, nr_writev = -1, nr_pwrite64 = -1, nr_pwritev = -1,
 		    nr_pwritev2 = -1;
 const volatile long nr_sendto = -1, nr_sendmsg = -1, nr_vmsplice = -1;

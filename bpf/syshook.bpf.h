@@ -10,6 +10,28 @@
 #ifndef YS_SYSHOOK_BPF_H
 #define YS_SYSHOOK_BPF_H
 
+/* The records of the syscalls:sys_enter_NAME and sys_exit_NAME
+ * tracepoints, as their format files give them: the syscall's number is
+ * an int at offset 8, and the 4 bytes after it are padding the kernel
+ * does not clear (6.18.44 leaves 0xffffffff there). vmlinux.h's
+ * trace_event_raw_sys_enter/exit are the records of raw_syscalls, whose id
+ * is a long: read through them, the number was garbage and every write
+ * was passed over. Plain structs, not relocated: this layout is the
+ * tracepoints' ABI (test_hooks.sh checks it against the format files). */
+struct sys_enter_rec {
+	__u64 common;
+	int nr;
+	__u32 pad;
+	unsigned long args[6];
+};
+
+struct sys_exit_rec {
+	__u64 common;
+	int nr;
+	__u32 pad;
+	long ret;
+};
+
 #if defined(__TARGET_ARCH_x86)
 #define SYS_PREFIX "__x64_sys_"
 #elif defined(__TARGET_ARCH_arm64)
@@ -35,7 +57,7 @@
 /* The exit of syscall name both ways. */
 #define SYSCALL_EXIT(name, call)						\
 	SEC("tracepoint/syscalls/sys_exit_" #name)				\
-	int tp_exit_##name(struct trace_event_raw_sys_exit *ctx)		\
+	int tp_exit_##name(struct sys_exit_rec *ctx)				\
 	{									\
 		long ret = ctx->ret;						\
 										\

@@ -28,9 +28,9 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 /* Attached by user space to the enters of the whole family, as below. */
 SEC("tracepoint/syscalls/sys_enter_write")
-int tp_enter_write(struct trace_event_raw_sys_enter *ctx)
+int tp_enter_write(struct sys_enter_rec *ctx)
 {
-	return write_enter(ctx->id);
+	return write_enter(ctx->nr);
 }
 
 /* ---- writes: captured at exit ---- */
@@ -38,9 +38,9 @@ int tp_enter_write(struct trace_event_raw_sys_enter *ctx)
 /* One program for the family, attached by user space to the exits of
  * writev, pwrite64, pwritev and pwritev2 too: verified once. */
 SEC("tracepoint/syscalls/sys_exit_write")
-int tp_exit_write(struct trace_event_raw_sys_exit *ctx)
+int tp_exit_write(struct sys_exit_rec *ctx)
 {
-	return write_exit(ctx->id, ctx->ret);
+	return write_exit(ctx->nr, ctx->ret);
 }
 
 /* --hooks fexit: one trampoline per member (a trampoline's program is
@@ -96,9 +96,9 @@ static __always_inline int close_enter(long nr)
 }
 
 SEC("tracepoint/syscalls/sys_enter_close")
-int tp_enter_close(struct trace_event_raw_sys_enter *ctx)
+int tp_enter_close(struct sys_enter_rec *ctx)
 {
-	return close_enter(ctx->id);
+	return close_enter(ctx->nr);
 }
 
 TRAMPOLINE_ENTER(close, close_enter(nr_close))
@@ -269,7 +269,7 @@ static __always_inline int bpf_enter(__u32 cmd, void *attr)
 }
 
 SEC("tracepoint/syscalls/sys_enter_bpf")
-int tp_enter_bpf(struct trace_event_raw_sys_enter *ctx)
+int tp_enter_bpf(struct sys_enter_rec *ctx)
 {
 	return bpf_enter((__u32)ctx->args[0], (void *)ctx->args[1]);
 }
