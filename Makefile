@@ -57,7 +57,7 @@ SKEL    := $(OUTPUT)/yarasnoop.skel.h
 # test helpers: the record dumper (the BPF side seen alone), fd tricks
 HELPER_BIN := $(OUTPUT)/helpers/recdump $(OUTPUT)/helpers/fdtricks $(OUTPUT)/helpers/orderw \
 	      $(OUTPUT)/helpers/routes $(OUTPUT)/helpers/routes32 $(OUTPUT)/helpers/uring \
-	      $(OUTPUT)/helpers/btfcut
+	      $(OUTPUT)/helpers/btfcut $(OUTPUT)/helpers/sysinject
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRC))
 BENCH_SRC := $(filter-out %.bpf.c,$(wildcard bench/*.c))
@@ -125,6 +125,11 @@ $(OUTPUT)/helpers/btfcut: tests/helpers/btfcut.c $(OUTPUT)/hooks.o $(OUTPUT)/kbt
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(filter %.c %.o,$^) $(LDLIBS) -o $@
 
 $(OUTPUT)/helpers/fdtricks: tests/helpers/fdtricks.c | $(OUTPUT)/helpers
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< -o $@
+
+# system calls made from inside a running process (the seccomp test)
+$(OUTPUT)/helpers/sysinject: tests/helpers/sysinject.c | $(OUTPUT)/helpers
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< -o $@
 

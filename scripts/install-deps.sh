@@ -8,13 +8,13 @@
 set -eu
 
 # liburing-dev: the io_uring test helper (tests/helpers/uring.c)
-# gdb, man-db, groff-base, bsdextrautils (col) and systemd (systemd-analyze):
-# the seccomp, man page and service tests
+# man-db, groff-base, bsdextrautils (col) and systemd (systemd-analyze):
+# the man page and service tests
 PKGS="make gcc pkg-config libc6-dev
 clang llvm libclang-rt-14-dev bpftool libbpf-dev libelf-dev zlib1g-dev
 libyara-dev yara uuid-dev
 libcmocka-dev python3 valgrind linux-perf procps util-linux coreutils time
-gdb man-db groff-base bsdextrautils systemd
+man-db groff-base bsdextrautils systemd
 openssl libssl-dev curl gnutls-bin binutils liburing-dev"
 for group in "$@"; do
 	case $group in
