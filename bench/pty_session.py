@@ -8,8 +8,12 @@ Starts COMMAND (default: bash --norc --noprofile -i) on a new pty with a
 prompt it can recognise (PS1 in the environment), then types ROUNDS rounds of the commands below, each
 one after the prompt has come back, reading everything the shell prints, and
 last `exit`. Prints the elapsed seconds from the start to the shell's exit
-(`elapsed=S`) and what the terminal received (`bytes=N`); exits with the
-shell's status. COMMAND may wrap the shell (`yarasnoop ... -- bash -i`).
+(`elapsed=S`), from its first prompt to its exit (`session=S`: the typing,
+without what COMMAND does before the shell prompts, such as a wrapper's
+start), and what the terminal received (`bytes=N`); exits with the shell's
+status. COMMAND may wrap the shell (`yarasnoop ... -- bash -i`): the
+session ends when the last holder of the terminal has gone, the wrapper's
+stop included.
 """
 import os, pty, select, sys, time
 
@@ -60,6 +64,7 @@ def main():
     # bash --norc takes its prompt from PS1 in the environment (typing it
     # would echo the marker before the prompt itself comes)
     until(PROMPT)
+    t1 = time.monotonic()
     for _ in range(rounds):
         for c in ROUND:
             os.write(fd, c.encode() + b"\n")
@@ -74,7 +79,8 @@ def main():
             break
         got += len(data)
     _, status = os.waitpid(pid, 0)
-    print("elapsed=%.3f bytes=%d" % (time.monotonic() - t0, got))
+    t2 = time.monotonic()
+    print("elapsed=%.3f session=%.3f bytes=%d" % (t2 - t0, t2 - t1, got))
     sys.exit(os.waitstatus_to_exitcode(status))
 
 

@@ -1068,9 +1068,14 @@ work_once() {
 	# (time's last line: a first one says when the command failed)
 	read -r wall ou os < <(tail -n 1 "$TMP/outer") || true
 	read -r iw iu is < <(tail -n 1 "$TMP/inner") || true
-	# the pty session times itself: its start is the driver's
-	[[ $w == shell ]] && wall=$(sed -n 's/^elapsed=\([0-9.]*\) .*/\1/p' "$TMP/work.out")
-	echo "$wall $(calc %.3f "$ou + $os") $(calc %.3f "$iu + $is")" >>"$TMP/wk.$w.$side"
+	# the pty session times itself: from its first prompt (the typing; the
+	# 4th column: from the driver's start, yarasnoop's start included)
+	local whole=$wall
+	if [[ $w == shell ]]; then
+		whole=$(sed -n 's/^elapsed=\([0-9.]*\) .*/\1/p' "$TMP/work.out")
+		wall=$(sed -n 's/^elapsed=[0-9.]* session=\([0-9.]*\) .*/\1/p' "$TMP/work.out")
+	fi
+	echo "$wall $(calc %.3f "$ou + $os") $(calc %.3f "$iu + $is") $whole" >>"$TMP/wk.$w.$side"
 }
 
 bench_work() {
@@ -1111,6 +1116,11 @@ bench_work() {
 		printf '   %-7s %-10s %-9s %-6s %-14s %-14s %-9s %-13s %-11s %s\n' "$w" "$uw" "$tw" "$(calc %.3f "$tw / $uw")" \
 			"$uc" "$tc" "$(calc %.3f "$tc / $uc")" "$ys_cpu" $sum
 	done
+	if [[ " ${works[*]} " == *" shell "* ]]; then
+		uw=$(cut -d' ' -f4 "$TMP/wk.shell.untraced" | median); tw=$(cut -d' ' -f4 "$TMP/wk.shell.traced" | median)
+		echo "   shell: from its first prompt to its exit (yarasnoop's stop included); from the start, yarasnoop's start"
+		echo "   included: $uw s untraced, $tw s traced, $(calc %.3f "$tw / $uw")x (the start alone: the 'start' section)"
+	fi
 	echo "   medians of $reps, untraced and traced alternating (and which goes first); *_s: wall seconds; work_cpu: the workload's"
 	echo "   user+sys (its hooks' cost lands there); yarasnoop_cpu: yarasnoop's own user+sys (draining,"
 	echo "   scanning), which competes with the workload for the $(nproc) cores; written/dropped: the last traced run"
