@@ -143,7 +143,23 @@ ENDS = [e for e in EVENTS if e.get("type") == "stream_end"]
 SUMMARY = next((e for e in EVENTS if e.get("type") == "summary"), None)
 ok = eval(sys.argv[2])
 if not ok:
-    print("false:", sys.argv[2][:200], "| events:", json.dumps(EVENTS)[:600])
+    import ast
+    def ev(node):
+        return eval(compile(ast.Expression(node), "<check>", "eval"))
+    def said(node):
+        # the first false term of an `and`, and what its left side held
+        if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.And):
+            for v in node.values:
+                if not ev(v):
+                    return said(v)
+        if isinstance(node, ast.Compare):
+            return "%s is %s" % (ast.unparse(node.left)[:150], repr(ev(node.left))[:300])
+        return ast.unparse(node)[:200] + " is false"
+    try:
+        why = said(ast.parse(sys.argv[2], mode="eval").body)
+    except Exception as e:
+        why = "%s (%s)" % (sys.argv[2][:200], e)
+    print("false:", why, "| events:", json.dumps(EVENTS)[:600])
     sys.exit(1)
 PY
 	); then ok "$d"; else not_ok "$d: $out"; fi

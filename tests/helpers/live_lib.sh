@@ -40,16 +40,20 @@ PY
 
 # ys_start NAME ARGS...: yarasnoop ARGS in the background, control socket
 # $TMP/NAME.sock (in $SOCK), stderr in $TMP/NAME.err, pid in $YSPID; waits
-# until the socket answers. Fails if it never does.
+# until the socket answers. Fails if it never does, at once if yarasnoop
+# has gone (a refused load: no use waiting out the bound), saying why.
 ys_start() {
 	local name=$1; shift
 	SOCK=$TMP/$name.sock
 	"$YARASNOOP" --control "$SOCK" "$@" 2>"$TMP/$name.err" &
 	YSPID=$!
 	bg_track "$YSPID"
-	poll _ys_answers "$SOCK" "$YSPID"
+	poll _ys_up "$SOCK" "$YSPID" && _alive "$YSPID" && return 0
+	echo "# yarasnoop (pid $YSPID) did not answer on $SOCK: $(head -c 300 "$TMP/$name.err" | tr '\n' ' ')"
+	return 1
 }
 _ys_answers() { kill -0 "$2" 2>/dev/null && "$YARASNOOP" stats --control "$1" --format json >/dev/null 2>&1; }
+_ys_up() { ! _alive "$2" || _ys_answers "$@"; }
 # ys_stop [SIGNAL]: stops $YSPID, waits for it, its exit status in $YSRC
 ys_stop() {
 	kill "-${1:-INT}" "$YSPID" 2>/dev/null
@@ -109,6 +113,9 @@ stopped_match() {
 # attached_without_caps PID: PID holds its programs (the write exits, close
 # and its family, fork, exec, exit: 5 at least) and has dropped every capability
 attached_without_caps() { [[ $(prog_ids "$1" | wc -l) -ge 5 ]] && no_caps "$1"; }
+# until_attached PID: polls for that, failing at once when PID has gone
+until_attached() { poll _attached_or_gone "$1" && attached_without_caps "$1"; }
+_attached_or_gone() { ! _alive "$1" || attached_without_caps "$1"; }
 # fd_of PID PATH: the fd on which PID has PATH open
 fd_of() {
 	local l
