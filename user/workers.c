@@ -144,7 +144,7 @@ int ys_workers_start(struct ys_live *L, unsigned n)
 		w->wakefd = L->wakefd;
 		err = ys_shard_init(&w->shard, L, i);
 		if (!err)
-			err = ys_queue_init(&w->q, YS_WORKER_QUEUE);
+			err = ys_queue_init(&w->q, ys_worker_queue_size(n));
 		if (err)
 			return err;
 	}

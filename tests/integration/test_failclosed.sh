@@ -128,10 +128,19 @@ jcheck "... every file: its key reported, or its stream counts dropped bytes" "$
 
 # a burst faster than a worker scans waits in the ring, not dropped, while
 # the ring is under half full: 12 MiB at once, one worker (its queue takes
-# 7), the key in the last MiB
+# 14), the key in the last MiB
 "${YS[@]}" --no-lossless --workers 1 -- "$PY" "$BULK" big 12 11 2>"$TMP/burst.err"
 jcheck "a 12 MiB burst to one worker, not lossless: nothing dropped, the key in its last MiB found" "$EV" \
 	'[e["rule"] for e in M] == ["aws_access_key_id"] and SUMMARY["bytes_dropped"] == 0 and SUMMARY["bytes_scanned"] == SUMMARY["kernel"]["bytes_written"] == 12 << 20'
+# the workers share 32 MiB of queues, 8 to 16 MiB each: 2 workers take
+# 20 MiB written at once to one stream (Python's tests do), which the 8 MiB
+# queues and half the ring did not
+"${YS[@]}" -v --no-lossless --workers 2 -- "$PY" "$BULK" big 20 19 2>"$TMP/burst20.err"
+jcheck "a 20 MiB burst to one stream, 2 workers: nothing dropped, the key in its last MiB found" "$EV" \
+	'[e["rule"] for e in M] == ["aws_access_key_id"] and SUMMARY["bytes_dropped"] == 0 and SUMMARY["bytes_scanned"] == SUMMARY["kernel"]["bytes_written"] == 20 << 20'
+expect_grep "... -v says 2 workers, 16 MiB of queue each" '^yarasnoop: scan workers: 2, a queue of 16 MiB each$' "$TMP/burst20.err"
+"${YS[@]}" -v --workers 8 -- true 2>"$TMP/w8.err"
+expect_grep "... and 8 workers 8 MiB each, as before" '^yarasnoop: scan workers: 8, a queue of 8 MiB each$' "$TMP/w8.err"
 # ... and past half the drain goes on, dropping that worker's data: a
 # burst larger than the queue and the ring, every byte scanned or counted
 # (whether the ring fills too is a race of the drain with the writer: a
