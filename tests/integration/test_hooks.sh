@@ -69,6 +69,35 @@ else
 	not_ok "syscalls tracepoints' records: a layout the programs do not read: $fmt"
 fi
 
+# ... and the programs read the number as those 4 bytes: no 8-byte load at
+# the context's offset 8 before the first call (where r1 is the context)
+ctx_loads() {
+	llvm-objdump -d "$(dirname "$YARASNOOP")/yarasnoop.bpf.o" | python3 -c '
+import re, sys
+sec, top, n, wide, narrow = None, False, 0, [], 0
+for line in sys.stdin:
+    m = re.match(r"Disassembly of section (\S+):", line)
+    if m:
+        sec, top = m[1], m[1].startswith("tracepoint/syscalls/")
+        n += top
+        continue
+    if not top:
+        continue
+    if re.search(r"\bcall\b", line):
+        top = False
+    elif "*(u64 *)(r1 + 8)" in line:
+        wide.append(sec)
+    elif "*(u32 *)(r1 + 8)" in line:
+        narrow += 1
+print(n, narrow, " ".join(wide))
+sys.exit(1 if wide or not narrow or n < 5 else 0)'
+}
+if loads=$(ctx_loads); then
+	ok "the syscalls tracepoint programs read the number as an int (sections, int loads: $loads)"
+else
+	not_ok "a syscalls tracepoint program reads 8 bytes at the number's offset (sections, int loads, wide: $loads)"
+fi
+
 for h in tracepoint exit enter-exit; do
 	want=$h
 	[[ $h == exit ]] && want=tracepoint	# its old name
