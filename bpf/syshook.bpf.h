@@ -13,7 +13,8 @@
 /* The records of the syscalls:sys_enter_NAME and sys_exit_NAME
  * tracepoints, as their format files give them: the syscall's number is
  * an int at offset 8, and the 4 bytes after it are padding the kernel
- * does not clear (6.18.44 leaves 0xffffffff there). vmlinux.h's
+ * does not clear (the per-CPU buffer's last contents: 0xffffffff on one
+ * 6.18.44 build, zeros on another and on 6.1 and 6.12). vmlinux.h's
  * trace_event_raw_sys_enter/exit are the records of raw_syscalls, whose id
  * is a long: read through them, the number was garbage and every write
  * was passed over. Plain structs, not relocated: this layout is the

@@ -41,7 +41,7 @@ fi
 # format files give (bpf/syshook.bpf.h): the number an int at 8, then
 # padding the kernel need not clear, the return value or the arguments
 # from 16. (Read as vmlinux.h's raw_syscalls record, a long id, the number
-# took the padding's garbage on 6.18.44 and no write was captured.)
+# took the padding's garbage on one 6.18.44 build: nothing was captured.)
 syscall_formats() {
 	python3 - /sys/kernel/tracing/events/syscalls <<'PY'
 import glob, os, re, sys
