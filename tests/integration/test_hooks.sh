@@ -37,37 +37,8 @@ else
 		"SUMMARY['kernel']['hooks'] == 'fexit' and $SPLIT"
 fi
 
-# The tracepoint programs read the syscalls' records with the layout their
-# format files give (bpf/syshook.bpf.h): the number an int at 8, then
-# padding the kernel need not clear, the return value or the arguments
-# from 16. (Read as vmlinux.h's raw_syscalls record, a long id, the number
-# took the padding's garbage on one 6.18.44 build: nothing was captured.)
-syscall_formats() {
-	python3 - /sys/kernel/tracing/events/syscalls <<'PY'
-import glob, os, re, sys
-bad, n = [], 0
-for f in sorted(glob.glob(os.path.join(sys.argv[1], "sys_*", "format"))):
-    fields = {m[1]: (int(m[2]), int(m[3])) for m in
-              re.finditer(r"field:[^;]*?(\w+);\s*offset:(\d+);\s*size:(\d+);", open(f).read())}
-    name = os.path.basename(os.path.dirname(f))
-    want = {"__syscall_nr": (8, 4)}
-    if name.startswith("sys_exit_"):
-        want["ret"] = (16, 8)
-    else:
-        args = [k for k in fields if not k.startswith("common_") and k != "__syscall_nr"]
-        want.update({k: (16 + 8 * i, 8) for i, k in enumerate(args)})
-    n += 1
-    if any(fields.get(k) != v for k, v in want.items()):
-        bad.append(name)
-print(n, " ".join(bad[:5]))
-sys.exit(1 if bad or n < 100 else 0)
-PY
-}
-if fmt=$(syscall_formats); then
-	ok "every syscalls tracepoint's record has the layout the programs read (${fmt% } formats)"
-else
-	not_ok "syscalls tracepoints' records: a layout the programs do not read: $fmt"
-fi
+# the records of this kernel's syscalls tracepoints (live_lib.sh)
+check_syscall_formats
 
 # ... and the programs read the number as those 4 bytes: no 8-byte load at
 # the context's offset 8 before the first call (where r1 is the context)

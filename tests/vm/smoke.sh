@@ -13,6 +13,8 @@
 . "$(dirname "$0")/../helpers/live_lib.sh"
 need_root "kernel smoke" || { echo "1..$_n"; exit 0; }
 echo "# kernel $(uname -r), $(nproc) CPU"
+# what the tracepoint programs read of each syscall's record, on this kernel
+check_syscall_formats
 OBJ=$(dirname "$YARASNOOP")/yarasnoop.bpf.o
 R=$TMP/smoke.yar
 for m in SPLIT_KEY_0123456789 WRITE WRITEV PWRITE PWRITEV PWRITEV2 SEND SENDTO SENDMSG CHILD REUSE_A REUSE_B \
