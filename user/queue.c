@@ -2,7 +2,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "queue.h"
 
@@ -12,11 +14,16 @@ int ys_queue_init(struct ys_queue *q, size_t cap)
 {
 	pthread_condattr_t ca;
 
+	void *buf;
+
 	memset(q, 0, sizeof(*q));
+	/* a mapping of its own, in whole pages: a trim gives back any page
+	 * of it without touching the allocator's */
 	q->cap = ALIGN8(cap);
-	q->buf = malloc(q->cap);
-	if (!q->buf)
+	buf = mmap(NULL, q->cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED)
 		return -ENOMEM;
+	q->buf = buf;
 	/* deadlines are monotonic, as everywhere else */
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -34,7 +41,7 @@ void ys_queue_fini(struct ys_queue *q)
 	pthread_mutex_destroy(&q->mu);
 	pthread_cond_destroy(&q->readable);
 	pthread_cond_destroy(&q->writable);
-	free(q->buf);
+	munmap(q->buf, q->cap);
 	q->buf = NULL;
 }
 
@@ -94,9 +101,13 @@ int ys_queue_push(struct ys_queue *q, uint32_t kind, const void *a, size_t alen,
 			m = (struct ys_qmsg *)(q->buf + q->tail);
 			m->size = 0;
 			m->kind = YS_QMSG_WRAP;
+			if (q->tail + sizeof(*m) > q->touched)
+				q->touched = q->tail + sizeof(*m);
 		}
 		q->used += pad;
 	}
+	if (at + n > q->touched)
+		q->touched = at + n;
 	m = (struct ys_qmsg *)(q->buf + at);
 	m->size = (uint32_t)(alen + blen);
 	m->kind = kind;
@@ -212,4 +223,37 @@ size_t ys_queue_used(struct ys_queue *q)
 	n = q->used;
 	pthread_mutex_unlock(&q->mu);
 	return n;
+}
+
+int ys_queue_trim(struct ys_queue *q, size_t keep)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), from, to;
+	int err = 0;
+
+	pthread_mutex_lock(&q->mu);
+	if (q->used || q->touched <= keep)
+		goto out;
+	/* nothing in it is live: the next push starts at the beginning */
+	from = (keep + page - 1) & ~(page - 1);
+	to = (q->touched + page - 1) & ~(page - 1);
+	if (to > q->cap)
+		to = q->cap;	/* the mapping's last page, partly past cap */
+	if (to > from && madvise(q->buf + from, to - from, MADV_DONTNEED)) {
+		err = -errno;
+		goto out;
+	}
+	q->touched = from;
+	q->trims++;
+	err = 1;
+out:
+	pthread_mutex_unlock(&q->mu);
+	return err;
+}
+
+void ys_queue_memory(struct ys_queue *q, size_t *touched, uint64_t *trims)
+{
+	pthread_mutex_lock(&q->mu);
+	*touched = q->touched;
+	*trims = q->trims;
+	pthread_mutex_unlock(&q->mu);
 }

@@ -27,6 +27,8 @@ struct ys_queue {
 	size_t head, tail;	/* next to read, next to write */
 	size_t used;		/* bytes between them, padding included */
 	size_t peak;		/* most bytes ever used */
+	size_t touched;		/* bytes from the start written since the last trim */
+	uint64_t trims;		/* times pages were given back */
 	bool closed;
 	bool waiting;		/* a consumer sleeps on readable */
 };
@@ -56,6 +58,13 @@ void ys_queue_close(struct ys_queue *q);
 /* Wakes a reader sleeping in ys_queue_read() (it returns NULL). */
 void ys_queue_kick(struct ys_queue *q);
 size_t ys_queue_used(struct ys_queue *q);
+/* An empty queue gives the pages it wrote past its first keep bytes back
+ * to the system (a burst's, which the next burst faults in again): 1 if
+ * it did, 0 if there was nothing to give, -errno. */
+int ys_queue_trim(struct ys_queue *q, size_t keep);
+/* What it holds of memory: bytes written since the last trim (to the page:
+ * what is resident of its buffer, at most) and the trims so far. */
+void ys_queue_memory(struct ys_queue *q, size_t *touched, uint64_t *trims);
 /* Waits until at most limit bytes are used (0), the monotonic deadline
  * passes (-ETIMEDOUT) or the queue closes (-EPIPE). */
 int ys_queue_wait_room(struct ys_queue *q, size_t limit, uint64_t deadline_ns);

@@ -322,7 +322,7 @@ static int stats_json(struct ys_live *L, const struct ys_stats_req *req, struct 
 	struct ys_route_totals rt;
 	struct ys_json j;
 	struct pick *p;
-	uint64_t *v;
+	uint64_t *v, qbytes, qtouched, qtrims;
 	size_t n = 0, nrules;
 
 	lock_all(L);
@@ -355,6 +355,10 @@ static int stats_json(struct ys_live *L, const struct ys_stats_req *req, struct 
 	ys_json_ku64(&j, "rules_bytes", L->rules->rules_bytes);
 	ys_json_ku64(&j, "ring_bytes", L->cfg.copts.ring_size);
 	ys_json_ku64(&j, "workers", L->nworkers);
+	ys_workers_queues(L, &qbytes, &qtouched, &qtrims);
+	ys_json_ku64(&j, "queue_bytes", qbytes);
+	ys_json_ku64(&j, "queue_touched_bytes", qtouched);
+	ys_json_ku64(&j, "queue_trims", qtrims);
 	/* process contexts: every version alive, with the drain's table */
 	ys_json_ku64(&j, "process_contexts", atomic_load(&L->drain.procs.versions));
 	ys_json_ku64(&j, "process_context_bytes", atomic_load(&L->drain.procs.bytes));
@@ -411,7 +415,7 @@ static int stats_text(struct ys_live *L, const struct ys_stats_req *req, struct 
 	const struct ys_totals *names;
 	struct totals t, all;
 	struct pick *p;
-	uint64_t *v;
+	uint64_t *v, qbytes, qtouched, qtrims;
 	size_t n = 0, nrules;
 	struct ys_route_totals rt;
 
@@ -433,6 +437,10 @@ static int stats_text(struct ys_live *L, const struct ys_stats_req *req, struct 
 		      (unsigned long long)ys_proc_rss_bytes(),
 		      (unsigned long long)L->rules->rules_bytes,
 		      (unsigned long long)L->cfg.copts.ring_size);
+	ys_workers_queues(L, &qbytes, &qtouched, &qtrims);
+	ys_buf_printf(b, "Scan queues: %llu bytes (%u workers), %llu written since pages were last given back, %llu times\n",
+		      (unsigned long long)qbytes, L->nworkers, (unsigned long long)qtouched,
+		      (unsigned long long)qtrims);
 	hooks_text(L, b);
 	ys_buf_printf(b, "Rules: %u window-exact, %u decided at the end of a stream; %u strings window-limited\n",
 		      L->rules->cls.nwindow, L->rules->num_rules - L->rules->cls.nwindow,

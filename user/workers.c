@@ -13,6 +13,10 @@
 
 /* How long a worker sleeps at most: scans fall due on their own deadline. */
 #define IDLE_NS (100 * 1000000ull)
+/* A queue gives back a burst's pages after this long without records, not
+ * between the bursts of a flood (which would fault them in again, and the
+ * drain would fall behind the writer doing so). */
+#define TRIM_IDLE_NS (1000 * 1000000ull)
 
 static void wake(int fd)
 {
@@ -74,6 +78,7 @@ static void *worker_main(void *arg)
 {
 	struct ys_worker *w = arg;
 	struct ys_shard *sh = &w->shard;
+	uint64_t busy = 0;	/* when it last had records */
 	bool done = false;
 
 	prctl(PR_SET_NAME, "ys-scan", 0, 0, 0);
@@ -121,8 +126,13 @@ static void *worker_main(void *arg)
 			}
 		}
 		pthread_mutex_unlock(&w->lock);
-		if (len)
+		if (len) {
 			ys_queue_release(&w->q, len);
+			busy = ys_now_ns();
+		} else if (ys_now_ns() - busy >= TRIM_IDLE_NS &&
+			   (err = ys_queue_trim(&w->q, YS_WORKER_QUEUE_KEEP)) < 0) {
+			ys_dbg("scan worker: its queue's pages not given back: %s", strerror(-err));
+		}
 	}
 	atomic_store(&w->done, true);
 	wake(w->wakefd);
@@ -191,4 +201,18 @@ void ys_workers_fini(struct ys_live *L)
 	free(L->workers);
 	L->workers = NULL;
 	L->nworkers = 0;
+}
+
+void ys_workers_queues(struct ys_live *L, uint64_t *bytes, uint64_t *touched, uint64_t *trims)
+{
+	*bytes = *touched = *trims = 0;
+	for (unsigned i = 0; i < L->nworkers; i++) {
+		size_t t;
+		uint64_t n;
+
+		ys_queue_memory(&L->workers[i].q, &t, &n);
+		*bytes += L->workers[i].q.cap;
+		*touched += t;
+		*trims += n;
+	}
 }

@@ -45,6 +45,9 @@ struct ys_worker {
 #define YS_WORKER_QUEUES (32u << 20)
 #define YS_WORKER_QUEUE_MIN (8u << 20)
 #define YS_WORKER_QUEUE_MAX (16u << 20)
+/* What an idle worker's queue keeps of the pages a burst wrote: the rest
+ * is given back (light traffic stays in it: an empty queue starts over). */
+#define YS_WORKER_QUEUE_KEEP (1u << 20)
 /* How long the drain waits for a worker whose queue is full while the ring
  * buffer is under half full: a batch of the whole queue scanned at 64 MB/s. */
 #define YS_BURST_STALL_MS 250
@@ -62,6 +65,9 @@ int ys_workers_start(struct ys_live *L, unsigned n);
 /* Waits for every worker to end (after YS_WMSG_SHUTDOWN). */
 void ys_workers_join(struct ys_live *L);
 void ys_workers_fini(struct ys_live *L);
+/* The workers' queues: their size, what is written of them since they last
+ * gave pages back (what they hold resident, at most), and those trims. */
+void ys_workers_queues(struct ys_live *L, uint64_t *bytes, uint64_t *touched, uint64_t *trims);
 
 /* Which worker a stream belongs to. */
 static inline unsigned ys_worker_of(const struct ys_live *L, uint64_t stream_id)

@@ -7,6 +7,9 @@
                          (at most 900 s: a slow kernel's test may take
                          minutes to say go) for the file GO to exist, the
                          fd still open
+  bulk.py burst N AT BS  N MiB to /dev/null in writes of BS bytes, a key in
+                         MiB AT: a burst as a program writes a file (Python's
+                         test_shutil writes 10 MiB in 8 KiB writes, twice)
   bulk.py files DIR N K  N files of K KiB in DIR, each starting with a key
   bulk.py open DIR N [GO] N files in DIR held open: half a key to the first,
                          a write to every other file, the other half to the
@@ -31,6 +34,19 @@ def wait_for(path):
         time.sleep(0.05)
 
 mode = sys.argv[1]
+if mode == "burst":
+    n, at, bs = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+    mib = bytearray(b"x" * (1 << 20))
+    fd = os.open("/dev/null", os.O_WRONLY)
+    for i in range(n):
+        blk = mib
+        if i == at:
+            blk = bytearray(mib)
+            blk[1000:1002 + len(KEY)] = b" " + KEY + b" "
+        for o in range(0, len(blk), bs):
+            w(fd, blk[o:o + bs])
+    sys.exit(0)
+
 if mode == "big":
     n, at = int(sys.argv[2]), int(sys.argv[3])
     blk = b"x" * (1 << 20)

@@ -132,15 +132,26 @@ jcheck "... every file: its key reported, or its stream counts dropped bytes" "$
 "${YS[@]}" --no-lossless --workers 1 -- "$PY" "$BULK" big 12 11 2>"$TMP/burst.err"
 jcheck "a 12 MiB burst to one worker, not lossless: nothing dropped, the key in its last MiB found" "$EV" \
 	'[e["rule"] for e in M] == ["aws_access_key_id"] and SUMMARY["bytes_dropped"] == 0 and SUMMARY["bytes_scanned"] == SUMMARY["kernel"]["bytes_written"] == 12 << 20'
-# the workers share 32 MiB of queues, 8 to 16 MiB each: 2 workers take
-# 20 MiB written at once to one stream (Python's tests do), which the 8 MiB
-# queues and half the ring did not
-"${YS[@]}" -v --no-lossless --workers 2 -- "$PY" "$BULK" big 20 19 2>"$TMP/burst20.err"
-jcheck "a 20 MiB burst to one stream, 2 workers: nothing dropped, the key in its last MiB found" "$EV" \
-	'[e["rule"] for e in M] == ["aws_access_key_id"] and SUMMARY["bytes_dropped"] == 0 and SUMMARY["bytes_scanned"] == SUMMARY["kernel"]["bytes_written"] == 20 << 20'
-expect_grep "... -v says 2 workers, 16 MiB of queue each" '^yarasnoop: scan workers: 2, a queue of 16 MiB each$' "$TMP/burst20.err"
+# the workers share 32 MiB of queues, 8 to 16 MiB each (-v says), and an
+# idle worker gives back what a burst wrote of its queue past its first
+# MiB. (Whether 20 MiB at once are all scanned is a race of the drain with
+# the writer on 2 CPUs: BENCHMARKS *work*; here, every byte is accounted.)
 "${YS[@]}" -v --workers 8 -- true 2>"$TMP/w8.err"
-expect_grep "... and 8 workers 8 MiB each, as before" '^yarasnoop: scan workers: 8, a queue of 8 MiB each$' "$TMP/w8.err"
+expect_grep "8 workers: 8 MiB of queue each, as before" '^yarasnoop: scan workers: 8, a queue of 8 MiB each$' "$TMP/w8.err"
+rm -f "$TMP/q.go"
+ys_start q -v -r "$R" --format json -o "$TMP/q.ev" --no-lossless --workers 2 -- "$PY" "$BULK" big 20 19 "$TMP/q.go"
+expect_grep "2 workers: 16 MiB each" '^yarasnoop: scan workers: 2, a queue of 16 MiB each$' "$TMP/q.err"
+if stats_until "$TMP/q.json" "D['totals']['bytes_scanned'] + D['totals']['bytes_dropped'] == D['totals']['bytes_written'] == (20 << 20) + 5 and D['process']['queue_trims'] >= 1"; then
+	ok "a 20 MiB burst and 5 bytes, then idle: every byte scanned or dropped, and a queue gave its pages back"
+else
+	not_ok "a 20 MiB burst and 5 bytes, then idle: every byte scanned or dropped, and a queue gave its pages back: $(head -c 600 "$TMP/q.json")"
+fi
+jstat "... the queues: 32 MiB in all, at most their first MiB written since (the rest of the burst's pages given back)" "$TMP/q.json" \
+	"D['process']['queue_bytes'] == 32 << 20 and D['process']['queue_touched_bytes'] <= 2 * (1 << 20)"
+"$YARASNOOP" stats --control "$SOCK" >"$TMP/q.txt" 2>&1
+expect_grep "... said in the text statistics too" '^Scan queues: 33554432 bytes \(2 workers\), [0-9]+ written since pages were last given back, [1-9][0-9]* times$' "$TMP/q.txt"
+touch "$TMP/q.go"
+ys_stop
 # ... and past half the drain goes on, dropping that worker's data: a
 # burst larger than the queue and the ring, every byte scanned or counted
 # (whether the ring fills too is a race of the drain with the writer: a

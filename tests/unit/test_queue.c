@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* Unit tests of the queue between the drain thread and a scan worker:
  * full is full, and waiting for room (the drain's wait for a worker behind)
- * ends with room, at its deadline, or when the queue closes. */
+ * ends with room, at its deadline, or when the queue closes; an empty queue
+ * gives back the pages a burst wrote (mincore). */
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -9,6 +10,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -112,12 +114,70 @@ static void test_closed_ends_the_wait(void **state)
 	ys_queue_fini(&q);
 }
 
+/* Pages of the buffer resident, of n bytes from p (mincore). */
+static size_t resident(const void *p, size_t n)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), k = (n + page - 1) / page, r = 0;
+	unsigned char vec[1024];
+
+	assert_true(k <= sizeof(vec));
+	assert_int_equal(mincore((void *)p, n, vec), 0);
+	for (size_t i = 0; i < k; i++)
+		r += vec[i] & 1;
+	return r;
+}
+
+/* An empty queue gives back the pages a burst wrote past keep, and only
+ * those; a queue with something in it keeps them all; it works after. */
+static void test_trim_gives_back_a_burst(void **state)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), len, touched;
+	static uint8_t blob[60000];
+	struct ys_queue q;
+	const uint8_t *p;
+	uint64_t trims;
+
+	(void)state;
+	assert_int_equal(ys_queue_init(&q, 4u << 20), 0);
+	for (int i = 0; i < 50; i++)	/* 3 MB */
+		assert_int_equal(ys_queue_push(&q, 1, blob, sizeof(blob), NULL, 0, false), 0);
+	ys_queue_memory(&q, &touched, &trims);
+	assert_true(touched >= 50 * sizeof(blob));
+	assert_true(resident(q.buf, q.cap) * page >= 50 * sizeof(blob));
+	/* something in it: nothing given back */
+	assert_int_equal(ys_queue_trim(&q, 1u << 20), 0);
+	p = ys_queue_read(&q, &len, 0);
+	assert_non_null(p);
+	ys_queue_release(&q, len);
+	assert_int_equal(ys_queue_used(&q), 0);
+	assert_int_equal(ys_queue_trim(&q, 1u << 20), 1);
+	ys_queue_memory(&q, &touched, &trims);
+	assert_int_equal(touched, 1u << 20);
+	assert_int_equal(trims, 1);
+	/* the first MiB kept, the rest of the burst's pages gone */
+	assert_int_equal(resident(q.buf, 1u << 20), (1u << 20) / page);
+	assert_int_equal(resident(q.buf + (1u << 20), q.cap - (1u << 20)), 0);
+	/* nothing more to give */
+	assert_int_equal(ys_queue_trim(&q, 1u << 20), 0);
+	/* and it works as before, from the start */
+	memset(blob, 7, sizeof(blob));
+	assert_int_equal(ys_queue_push(&q, 1, blob, sizeof(blob), NULL, 0, false), 0);
+	p = ys_queue_read(&q, &len, 0);
+	assert_non_null(p);
+	assert_ptr_equal(p, q.buf);
+	assert_int_equal(((const struct ys_qmsg *)p)->size, sizeof(blob));
+	assert_int_equal(((const struct ys_qmsg *)p)->data[59999], 7);
+	ys_queue_release(&q, len);
+	ys_queue_fini(&q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full_is_full),
 		cmocka_unit_test(test_room_when_the_reader_releases),
 		cmocka_unit_test(test_closed_ends_the_wait),
+		cmocka_unit_test(test_trim_gives_back_a_burst),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
