@@ -402,7 +402,7 @@ int ys_live_main(int argc, char **argv)
 	}
 	if (ys_verbose)
 		ys_err("scan workers: %u, a queue of %zu MiB each", L.nworkers,
-		       ys_worker_queue_size(L.nworkers) >> 20);
+		       L.workers[0].q.cap >> 20);
 	ys_drain_init(&L, &ops);
 	/* the TLS programs load while the main ones do, on other threads */
 	err = ys_capture_open(&L.cfg.copts, &ops, &L.cap);

@@ -13,7 +13,6 @@
 int ys_queue_init(struct ys_queue *q, size_t cap)
 {
 	pthread_condattr_t ca;
-
 	void *buf;
 
 	memset(q, 0, sizeof(*q));

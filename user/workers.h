@@ -12,6 +12,7 @@
 
 #include "live.h"
 #include "queue.h"
+#include "util.h"
 
 enum ys_wmsg {
 	YS_WMSG_OPEN = 1,	/* struct ys_rec_open */
@@ -40,8 +41,9 @@ struct ys_worker {
  * least the largest record (64 KiB) 128 times over and at most twice
  * that. A stream's burst waits in its one worker's queue: with few
  * workers each holds more of it (Python's tests write 20 MiB at once to
- * one file; with 8 MiB queues 9.5 to 12 MB of their 51 were dropped, with
- * 16 MiB none), and many workers take no more than before. */
+ * one file; with 8 MiB queues 9.5 to 12 MB of their 51 were dropped in
+ * every run, with 16 MiB none in 6 runs of 7), and many workers take no
+ * more than before. */
 #define YS_WORKER_QUEUES (32u << 20)
 #define YS_WORKER_QUEUE_MIN (8u << 20)
 #define YS_WORKER_QUEUE_MAX (16u << 20)
@@ -57,8 +59,7 @@ static inline size_t ys_worker_queue_size(unsigned n)
 {
 	size_t share = YS_WORKER_QUEUES / (n ? n : 1);
 
-	return share < YS_WORKER_QUEUE_MIN ? YS_WORKER_QUEUE_MIN :
-	       share > YS_WORKER_QUEUE_MAX ? YS_WORKER_QUEUE_MAX : share;
+	return YS_MIN(YS_MAX(share, YS_WORKER_QUEUE_MIN), YS_WORKER_QUEUE_MAX);
 }
 
 int ys_workers_start(struct ys_live *L, unsigned n);

@@ -48,12 +48,14 @@ ys_start() {
 	"$YARASNOOP" --control "$SOCK" "$@" 2>"$TMP/$name.err" &
 	YSPID=$!
 	bg_track "$YSPID"
-	poll _ys_up "$SOCK" "$YSPID" && _alive "$YSPID" && return 0
+	poll gone_or "$YSPID" _ys_answers "$SOCK" "$YSPID" && _alive "$YSPID" && return 0
 	echo "# yarasnoop (pid $YSPID) did not answer on $SOCK: $(head -c 300 "$TMP/$name.err" | tr '\n' ' ')"
 	return 1
 }
 _ys_answers() { kill -0 "$2" 2>/dev/null && "$YARASNOOP" stats --control "$1" --format json >/dev/null 2>&1; }
-_ys_up() { ! _alive "$2" || _ys_answers "$@"; }
+# gone_or PID CMD...: PID has gone, or CMD holds (a poll that ends at once
+# when what it waits on can no longer come)
+gone_or() { local p=$1; shift; ! _alive "$p" || "$@"; }
 # ys_stop [SIGNAL]: stops $YSPID, waits for it, its exit status in $YSRC
 ys_stop() {
 	kill "-${1:-INT}" "$YSPID" 2>/dev/null
@@ -114,8 +116,7 @@ stopped_match() {
 # and its family, fork, exec, exit: 5 at least) and has dropped every capability
 attached_without_caps() { [[ $(prog_ids "$1" | wc -l) -ge 5 ]] && no_caps "$1"; }
 # until_attached PID: polls for that, failing at once when PID has gone
-until_attached() { poll _attached_or_gone "$1" && attached_without_caps "$1"; }
-_attached_or_gone() { ! _alive "$1" || attached_without_caps "$1"; }
+until_attached() { poll gone_or "$1" attached_without_caps "$1" && attached_without_caps "$1"; }
 # fd_of PID PATH: the fd on which PID has PATH open
 fd_of() {
 	local l
