@@ -50,7 +50,7 @@
 #   BENCH_GATE_MB=128        BENCH_WORKERS_MB=64 (per writer)
 #   BENCH_RULES_REPS=3       runs of each rule on each text (the fastest counts)
 #   BENCH_FLOORS="tp_sys_exit_write fexit_sys_write fexit_vfs_write" (hooks: no-op programs)
-#   BENCH_WORK="make python tar shell"   BENCH_WORK_REPS=3
+#   BENCH_WORK="make python tar shell"   BENCH_WORK_REPS=7 (6 at least for an interval)
 #   BENCH_WORK_PYTESTS="test_json test_re test_collections test_shutil test_os"
 #   BENCH_WORK_TREE=/usr/include (tar's)   BENCH_WORK_ROUNDS=20 (the shell's)
 #
@@ -111,6 +111,12 @@ median() {
 }
 
 calc() { awk "BEGIN { printf \"$1\", $2 }"; }
+
+# paired A B: line i of file A and of file B (column 1) are one rep's two
+# sides; bench/paired.awk gives the median ratio B/A and its 95 % interval
+paired() {
+	paste -d' ' <(cut -d' ' -f1 "$1") <(cut -d' ' -f1 "$2") | awk -f bench/paired.awk
+}
 
 now_ns() { date +%s%N; }
 
@@ -1079,7 +1085,7 @@ work_once() {
 }
 
 bench_work() {
-	local reps=${BENCH_WORK_REPS:-3} w i side uw tw uc tc ys_cpu sum
+	local reps=${BENCH_WORK_REPS:-7} w i side uw tw uc tc ys_cpu sum pm plo phi pconf pint verdict
 	local -a works
 	section "work: real workloads, untraced and traced (default settings, bundled rules)"
 	need_root || return 0
@@ -1105,23 +1111,36 @@ bench_work() {
 			done
 		done
 	done
-	printf '   %-7s %-10s %-9s %-6s %-14s %-14s %-9s %-13s %-11s %s\n' workload untraced_s traced_s ratio \
-		work_cpu_untr_s work_cpu_trac_s cpu_ratio yarasnoop_cpu written_MB dropped_pct
+	printf '   %-7s %-10s %-9s %-6s %-7s %-13s %-10s %-14s %-14s %-9s %-13s %-11s %s\n' workload untraced_s traced_s ratio \
+		paired interval_95 vs_1.05 work_cpu_untr_s work_cpu_trac_s cpu_ratio yarasnoop_cpu written_MB dropped_pct
 	for w in "${works[@]}"; do
+		read -r pm plo phi pconf < <(paired "$TMP/wk.$w.untraced" "$TMP/wk.$w.traced")
+		if [[ $plo == - ]]; then pint="-" verdict="n<6"
+		else
+			pint="$plo-$phi"
+			if awk "BEGIN { exit !($phi <= 1.05) }"; then verdict=within
+			elif awk "BEGIN { exit !($plo > 1.05) }"; then verdict=over
+			else verdict=undecided
+			fi
+		fi
 		uw=$(cut -d' ' -f1 "$TMP/wk.$w.untraced" | median); tw=$(cut -d' ' -f1 "$TMP/wk.$w.traced" | median)
 		uc=$(cut -d' ' -f3 "$TMP/wk.$w.untraced" | median); tc=$(cut -d' ' -f3 "$TMP/wk.$w.traced" | median)
 		ys_cpu=$(awk '{ print $2 - $3 }' "$TMP/wk.$w.traced" | median)
 		[[ $w == shell ]] && ys_cpu=$(calc %.3f "$ys_cpu - $(awk '{ print $2 - $3 }' "$TMP/wk.$w.untraced" | median)")
 		sum=$(awk '$1 != "-" { w = $1; d = $2 } END { printf "%.1f %.2f", w / 1e6, w ? 100 * d / w : 0 }' "$TMP/wk.$w.sum")
-		printf '   %-7s %-10s %-9s %-6s %-14s %-14s %-9s %-13s %-11s %s\n' "$w" "$uw" "$tw" "$(calc %.3f "$tw / $uw")" \
-			"$uc" "$tc" "$(calc %.3f "$tc / $uc")" "$ys_cpu" $sum
+		printf '   %-7s %-10s %-9s %-6s %-7s %-13s %-10s %-14s %-14s %-9s %-13s %-11s %s\n' "$w" "$uw" "$tw" "$(calc %.3f "$tw / $uw")" \
+			"$pm" "$pint" "$verdict" "$uc" "$tc" "$(calc %.3f "$tc / $uc")" "$ys_cpu" $sum
 	done
 	if [[ " ${works[*]} " == *" shell "* ]]; then
 		uw=$(cut -d' ' -f4 "$TMP/wk.shell.untraced" | median); tw=$(cut -d' ' -f4 "$TMP/wk.shell.traced" | median)
 		echo "   shell: from its first prompt to its exit (yarasnoop's stop included); from the start, yarasnoop's start"
 		echo "   included: $uw s untraced, $tw s traced, $(calc %.3f "$tw / $uw")x (the start alone: the 'start' section)"
 	fi
-	echo "   medians of $reps, untraced and traced alternating (and which goes first); *_s: wall seconds; work_cpu: the workload's"
+	echo "   medians of $reps, untraced and traced alternating (and which goes first); *_s: wall seconds; ratio: of the"
+	echo "   medians; paired: the median of each rep's traced/untraced (the two run next to each other, so a machine"
+	echo "   slower for a minute slows both), interval_95: where that median is with >= 95 % confidence (order"
+	echo "   statistics, no spread assumed; 6 reps at least), vs_1.05: the issue's target, 'within' or 'over' only when"
+	echo "   the whole interval is; work_cpu: the workload's"
 	echo "   user+sys (its hooks' cost lands there); yarasnoop_cpu: yarasnoop's own user+sys (draining,"
 	echo "   scanning), which competes with the workload for the $(nproc) cores; written/dropped: the last traced run"
 	others_warning
