@@ -33,29 +33,22 @@ def wait_for(path):
     while not os.path.exists(path) and time.time() - t < 900:
         time.sleep(0.05)
 
+def mebibytes(n, at, bs):
+    """n MiB of x to /dev/null in writes of bs bytes, a key in MiB at"""
+    blk = b"x" * (1 << 20)
+    keyed = blk[:1000] + b" " + KEY + b" " + blk[1002 + len(KEY):]
+    fd = os.open("/dev/null", os.O_WRONLY)
+    for i in range(n):
+        b = keyed if i == at else blk
+        for o in range(0, len(b), bs):
+            w(fd, b[o:o + bs])
+    return fd
+
 mode = sys.argv[1]
 if mode == "burst":
-    n, at, bs = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-    mib = bytearray(b"x" * (1 << 20))
-    fd = os.open("/dev/null", os.O_WRONLY)
-    for i in range(n):
-        blk = mib
-        if i == at:
-            blk = bytearray(mib)
-            blk[1000:1002 + len(KEY)] = b" " + KEY + b" "
-        for o in range(0, len(blk), bs):
-            w(fd, blk[o:o + bs])
-    sys.exit(0)
-
-if mode == "big":
-    n, at = int(sys.argv[2]), int(sys.argv[3])
-    blk = b"x" * (1 << 20)
-    fd = os.open("/dev/null", os.O_WRONLY)
-    for i in range(n):
-        if i == at:
-            w(fd, blk[:1000] + b" " + KEY + b" " + blk[1002 + len(KEY):])
-        else:
-            w(fd, blk)
+    mebibytes(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
+elif mode == "big":
+    fd = mebibytes(int(sys.argv[2]), int(sys.argv[3]), 1 << 20)
     if len(sys.argv) > 4:
         import time
         time.sleep(0.3)

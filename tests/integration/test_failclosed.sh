@@ -141,11 +141,8 @@ expect_grep "8 workers: 8 MiB of queue each, as before" '^yarasnoop: scan worker
 rm -f "$TMP/q.go"
 ys_start q -v -r "$R" --format json -o "$TMP/q.ev" --no-lossless --workers 2 -- "$PY" "$BULK" big 20 19 "$TMP/q.go"
 expect_grep "2 workers: 16 MiB each" '^yarasnoop: scan workers: 2, a queue of 16 MiB each$' "$TMP/q.err"
-if stats_until "$TMP/q.json" "D['totals']['bytes_scanned'] + D['totals']['bytes_dropped'] == D['totals']['bytes_written'] == (20 << 20) + 5 and D['process']['queue_trims'] >= 1"; then
-	ok "a 20 MiB burst and 5 bytes, then idle: every byte scanned or dropped, and a queue gave its pages back"
-else
-	not_ok "a 20 MiB burst and 5 bytes, then idle: every byte scanned or dropped, and a queue gave its pages back: $(head -c 600 "$TMP/q.json")"
-fi
+check "a 20 MiB burst and 5 bytes, then idle: every byte scanned or dropped, and a queue gave its pages back" stats_until "$TMP/q.json" \
+	"D['totals']['bytes_scanned'] + D['totals']['bytes_dropped'] == D['totals']['bytes_written'] == (20 << 20) + 5 and D['process']['queue_trims'] >= 1"
 jstat "... the queues: 32 MiB in all, at most their first MiB written since (the rest of the burst's pages given back)" "$TMP/q.json" \
 	"D['process']['queue_bytes'] == 32 << 20 and D['process']['queue_touched_bytes'] <= 2 * (1 << 20)"
 "$YARASNOOP" stats --control "$SOCK" >"$TMP/q.txt" 2>&1
